@@ -1,0 +1,92 @@
+"""The database: engine and sessions as a cleanup context, readiness probe, migrations."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from .settings import Settings, settings_key
+
+engine_key = web.AppKey("engine", AsyncEngine)
+sessionmaker_key = web.AppKey("sessionmaker", async_sessionmaker[AsyncSession])
+
+MIGRATIONS = "{{ cookiecutter.package_name }}:migrations"
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """Make the engine for DATABASE_URL with the pool and connection settings it needs."""
+    url = make_url(settings.database_url.get_secret_value())
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url, connect_args={"timeout": settings.db_timeout})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(
+        url,
+        pool_pre_ping=True,
+        pool_timeout=settings.db_timeout,
+{%- if cookiecutter.database == "postgresql" %}
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+{%- endif %}
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
+    """WAL lets readers run beside a writer; busy_timeout waits for locks instead of failing."""
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+        "busy_timeout=5000",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    """Create the folder of a SQLite file so that the first start does not fail on it."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def database_context(app: web.Application) -> AsyncIterator[None]:
+    """Open the engine once for the app's life and dispose of its pool on shutdown."""
+    settings = app[settings_key]
+    engine = create_engine(settings)
+    app[engine_key] = engine
+    app[sessionmaker_key] = async_sessionmaker(engine, expire_on_commit=False)
+    yield
+    await engine.dispose()
+
+
+async def ping(engine: AsyncEngine, within: float) -> None:
+    """Run `SELECT 1`; raise if the database does not answer within `within` seconds."""
+    async with asyncio.timeout(within), engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+def alembic_config(database_url: str) -> Config:
+    """Alembic configuration pointing at the packaged migrations and DATABASE_URL."""
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def migrate(database_url: str, revision: str = "head") -> None:
+    """Upgrade the schema to `revision` (blocking: call it before the loop starts)."""
+    ensure_sqlite_folder(database_url)
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    """Downgrade the schema to `revision` (blocking)."""
+    command.downgrade(alembic_config(database_url), revision)

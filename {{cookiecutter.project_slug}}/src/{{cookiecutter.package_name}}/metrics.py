@@ -1,0 +1,77 @@
+"""Prometheus metrics: request count, latency histogram and in-flight gauge, served at /metrics.
+
+Routes are labelled by their resource (`/api/v1/items/{item_id}`), never the raw path, so a
+client cannot grow the number of series. The registry belongs to the app, not the module.
+"""
+
+import time
+from typing import Final
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import generate_latest
+
+from .routing import Endpoint
+
+_UNMATCHED: Final = "<unmatched>"
+
+
+class Metrics:
+    """The service's collectors, in a registry of their own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests",
+            "HTTP requests answered.",
+            ("method", "route", "status"),
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request.",
+            ("method", "route"),
+            registry=self.registry,
+        )
+        self.in_progress = Gauge(
+            "http_requests_in_progress", "HTTP requests being answered.", registry=self.registry
+        )
+
+
+metrics_key = web.AppKey("metrics", Metrics)
+
+
+def metrics_middleware(metrics: Metrics) -> Middleware:
+    """Count and time every request, labelled by method, route resource and status."""
+    requests, latency, in_progress = metrics.requests, metrics.latency, metrics.in_progress
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        start = time.perf_counter()
+        in_progress.inc()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        finally:
+            in_progress.dec()
+            resource = request.match_info.route.resource
+            route = resource.canonical if resource is not None else _UNMATCHED
+            requests.labels(request.method, route, str(status)).inc()
+            latency.labels(request.method, route).observe(time.perf_counter() - start)
+
+    return middleware
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    """The Prometheus text exposition of this process's registry."""
+    body = generate_latest(request.app[metrics_key].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+ENDPOINTS = (
+    Endpoint(method="GET", path="/metrics", handler=metrics_view, summary="Prometheus metrics",
+             tag="monitoring", media_type="text/plain"),
+)  # fmt: skip

@@ -1,0 +1,158 @@
+"""The OpenAPI 3.1 document, built from the route table and the pydantic schemas, and /docs.
+
+Swagger UI's files come from the swagger-ui-bundle-v2 package, so /docs works offline.
+"""
+
+from collections.abc import Iterable
+from http import HTTPStatus
+from typing import Any, Final
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+from swagger_ui_bundle import swagger_ui_path
+
+from . import __version__
+from .problems import PROBLEM_JSON
+from .routing import Endpoint
+from .schemas import Problem
+
+TITLE: Final = {{ cookiecutter.project_name | literal }}
+DESCRIPTION: Final = {{ cookiecutter.description | literal }}
+_REF: Final = "#/components/schemas/{model}"
+
+openapi_key = web.AppKey("openapi", bytes)
+
+_DOCS_PAGE: Final = b"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>API documentation</title>
+<link rel="stylesheet" href="/docs/static/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/docs/static/swagger-ui-bundle.js"></script>
+<script src="/docs/swagger-init.js"></script>
+</body>
+</html>
+"""
+_DOCS_INIT: Final = b'window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});\n'
+
+
+def _models(endpoints: Iterable[Endpoint]) -> set[type[BaseModel]]:
+    found: set[type[BaseModel]] = {Problem}
+    for endpoint in endpoints:
+        found.update(m for m in (endpoint.body, endpoint.response) if m is not None)
+    return found
+
+
+def _parameters(endpoint: Endpoint) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": kind, "minimum": 0}}
+        if kind == "integer"
+        else {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+        for name, kind in endpoint.path_params.items()
+    ]
+    if endpoint.query is not None:
+        schema = endpoint.query.model_json_schema()
+        required = set(schema.get("required", ()))
+        for name, prop in schema["properties"].items():
+            parameters.append(
+                {"name": name, "in": "query", "required": name in required, "schema": prop}
+            )
+    if 412 in endpoint.errors:
+        parameters.append(
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": False,
+                "description": "Apply only to this version (the item's ETag).",
+                "schema": {"type": "string"},
+            }
+        )
+    return parameters
+
+
+def _operation(endpoint: Endpoint, refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str, Any]:
+    success: dict[str, Any] = {"description": HTTPStatus(endpoint.status).phrase}
+    if endpoint.response is not None:
+        success["content"] = {endpoint.media_type: {"schema": refs[endpoint.response]}}
+    elif endpoint.status != 204:
+        kind = "object" if endpoint.media_type == "application/json" else "string"
+        success["content"] = {endpoint.media_type: {"schema": {"type": kind}}}
+    if endpoint.headers:
+        success["headers"] = {name: {"schema": {"type": "string"}} for name in endpoint.headers}
+    responses = {str(endpoint.status): success}
+    for status in endpoint.errors:
+        responses[str(status)] = {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": refs[Problem]}},
+        }
+    operation: dict[str, Any] = {
+        "operationId": f"{endpoint.tag}.{endpoint.handler.__name__.rstrip('_')}",
+        "summary": endpoint.summary,
+        "tags": [endpoint.tag],
+        "responses": responses,
+    }
+    if parameters := _parameters(endpoint):
+        operation["parameters"] = parameters
+    if endpoint.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[endpoint.body]}},
+        }
+    return operation
+
+
+def build_document(endpoints: Iterable[Endpoint]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document describing exactly these endpoints."""
+    endpoints = list(endpoints)
+    models = sorted(_models(endpoints), key=lambda model: model.__name__)
+    refs_by_mode, definitions = models_json_schema(
+        [(model, "serialization") for model in models], ref_template=_REF
+    )
+    refs = {model: refs_by_mode[(model, "serialization")] for model in models}
+    paths: dict[str, dict[str, Any]] = {}
+    for endpoint in endpoints:
+        paths.setdefault(endpoint.openapi_path, {})[endpoint.method.lower()] = _operation(
+            endpoint, refs
+        )
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": TITLE, "version": __version__, "description": DESCRIPTION},
+        "paths": paths,
+        "components": {"schemas": definitions.get("$defs", {})},
+    }
+
+
+async def openapi_view(request: web.Request) -> web.Response:
+    """The document, serialised once at start."""
+    return web.Response(body=request.app[openapi_key], content_type="application/json")
+
+
+async def docs_view(_request: web.Request) -> web.Response:
+    """Swagger UI's page."""
+    return web.Response(body=_DOCS_PAGE, content_type="text/html")
+
+
+async def docs_init_view(_request: web.Request) -> web.Response:
+    """The script that points Swagger UI at /openapi.json (CSP forbids inline scripts)."""
+    return web.Response(body=_DOCS_INIT, content_type="text/javascript")
+
+
+ENDPOINTS = (
+    Endpoint(method="GET", path="/openapi.json", handler=openapi_view,
+             summary="This OpenAPI document", tag="docs"),
+    Endpoint(method="GET", path="/docs", handler=docs_view, summary="Swagger UI", tag="docs",
+             media_type="text/html"),
+    Endpoint(method="GET", path="/docs/swagger-init.js", handler=docs_init_view,
+             summary="Swagger UI start-up script", tag="docs", media_type="text/javascript"),
+)  # fmt: skip
+
+
+def setup_docs(app: web.Application, endpoints: Iterable[Endpoint]) -> None:
+    """Serve the document of `endpoints` and Swagger UI's files."""
+    app[openapi_key] = orjson.dumps(build_document(endpoints))
+    app.router.add_static("/docs/static", swagger_ui_path)

@@ -1,0 +1,85 @@
+"""Pydantic v2 models of what the API reads and writes; the OpenAPI document is built from them."""
+
+from datetime import datetime
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Description = Annotated[str, StringConstraints(max_length=1000)]
+
+
+class Status(BaseModel):
+    """Health answer."""
+
+    status: str = Field(examples=["ok"])
+    checks: dict[str, str] = Field(default_factory=dict)
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error answer is shaped."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class ItemIn(BaseModel):
+    """Body of POST and PUT: every field of an item."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    description: Description | None = None
+
+
+class ItemPatch(BaseModel):
+    """Body of PATCH: only the fields to change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    description: Description | None = None
+
+    @model_validator(mode="after")
+    def _check_fields(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        if "name" in self.model_fields_set and self.name is None:
+            raise ValueError("name cannot be null")
+        return self
+
+
+class ItemOut(BaseModel):
+    """An item as the API returns it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    description: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Page(BaseModel):
+    """Query parameters of a list: a bounded window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(20, ge=1, le=100, description="How many items at most.")
+    offset: int = Field(0, ge=0, le=1_000_000, description="How many items to skip.")
+
+
+class ItemPage(BaseModel):
+    """One page of items with the total count."""
+
+    items: list[ItemOut]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,56 @@
+"""Typed settings, read once at start from the environment and an optional `.env` file."""
+
+from typing import Literal
+
+from aiohttp import web
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+{%- if cookiecutter.database == "sqlite" %}
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/db.sqlite3"
+{%- elif cookiecutter.database == "postgresql" %}
+
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+{%- endif %}
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told; each field is an environment variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    host: str = Field("127.0.0.1", description="Interface to listen on.")
+    port: int = Field(8080, ge=1, le=65535, description="TCP port to listen on.")
+    workers: int = Field(1, ge=1, le=64, description="Processes serving the same port.")
+{%- if cookiecutter.database != "none" %}
+    database_url: SecretStr = Field(
+        SecretStr(DEFAULT_DATABASE_URL), description="SQLAlchemy async URL."
+    )
+{%- endif %}
+{%- if cookiecutter.database == "postgresql" %}
+    db_pool_size: int = Field(10, ge=1, le=100, description="Connections kept in the pool.")
+    db_max_overflow: int = Field(5, ge=0, le=100, description="Extra connections under load.")
+{%- endif %}
+{%- if cookiecutter.database != "none" %}
+    db_timeout: float = Field(
+        5.0, gt=0, description="Seconds a readiness probe or pool checkout may take."
+    )
+{%- endif %}
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Lowest level written to the log."
+    )
+    log_format: Literal["json", "console"] = Field("json", description="Log line format.")
+    access_log: bool = Field(default=True, description="Write one log line per request.")
+    request_timeout: float = Field(
+        30.0, gt=0, description="Seconds a request may take before a 504 answer."
+    )
+    shutdown_timeout: float = Field(
+        20.0, gt=0, description="Seconds in-flight requests get to finish on SIGTERM."
+    )
+    client_max_size: int = Field(
+        1024 * 1024, ge=1024, description="Largest accepted request body, in bytes."
+    )
+
+
+settings_key = web.AppKey("settings", Settings)
