@@ -77,6 +77,4 @@ async def set_security_headers(request: web.Request, response: web.StreamRespons
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
     headers["Referrer-Policy"] = "no-referrer"
-    headers["Content-Security-Policy"] = (
-        _DOCS_CSP if request.path.startswith("/docs") else _API_CSP
-    )
+    headers["Content-Security-Policy"] = _DOCS_CSP if request.path.startswith("/docs") else _API_CSP

@@ -5,6 +5,7 @@ Swagger UI's files come from the swagger-ui-bundle-v2 package, so /docs works of
 
 from collections.abc import Iterable
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any, Final
 
 import orjson
@@ -21,6 +22,8 @@ from .schemas import Problem
 TITLE: Final = {{ cookiecutter.project_name | literal }}
 DESCRIPTION: Final = {{ cookiecutter.description | literal }}
 _REF: Final = "#/components/schemas/{model}"
+_ASSETS_DIR: Final = Path(str(swagger_ui_path))
+_ASSETS: Final = frozenset({"swagger-ui-bundle.js", "swagger-ui.css"})
 
 openapi_key = web.AppKey("openapi", bytes)
 
@@ -137,6 +140,14 @@ async def docs_view(_request: web.Request) -> web.Response:
     return web.Response(body=_DOCS_PAGE, content_type="text/html")
 
 
+async def docs_asset_view(request: web.Request) -> web.StreamResponse:
+    """One of Swagger UI's files from the installed package."""
+    name = request.match_info["name"]
+    if name not in _ASSETS:
+        raise web.HTTPNotFound
+    return web.FileResponse(_ASSETS_DIR / name)
+
+
 async def docs_init_view(_request: web.Request) -> web.Response:
     """The script that points Swagger UI at /openapi.json (CSP forbids inline scripts)."""
     return web.Response(body=_DOCS_INIT, content_type="text/javascript")
@@ -149,10 +160,11 @@ ENDPOINTS = (
              media_type="text/html"),
     Endpoint(method="GET", path="/docs/swagger-init.js", handler=docs_init_view,
              summary="Swagger UI start-up script", tag="docs", media_type="text/javascript"),
+    Endpoint(method="GET", path="/docs/static/{name}", handler=docs_asset_view,
+             summary="Swagger UI files", tag="docs", media_type="text/plain", errors=(404,)),
 )  # fmt: skip
 
 
 def setup_docs(app: web.Application, endpoints: Iterable[Endpoint]) -> None:
-    """Serve the document of `endpoints` and Swagger UI's files."""
+    """Serve the OpenAPI document of `endpoints`, serialised once."""
     app[openapi_key] = orjson.dumps(build_document(endpoints))
-    app.router.add_static("/docs/static", swagger_ui_path)

@@ -75,12 +75,12 @@ async def update_item(
 
 async def delete_item(session: AsyncSession, item_id: int, expected_version: int | None) -> None:
     """Delete an item; 404 when it does not exist, 412 when If-Match names another version."""
-    statement = delete(Item).where(Item.id == item_id)
+    statement = delete(Item).where(Item.id == item_id).returning(Item.id)
     if expected_version is not None:
         statement = statement.where(Item.version == expected_version)
-    result = await session.execute(statement)
+    deleted = await session.scalar(statement)
     await session.commit()
-    if result.rowcount == 0:
+    if deleted is None:
         raise await _why_unchanged(session, item_id, expected_version)
 
 

@@ -38,10 +38,8 @@ def run_with(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def run_online() -> None:
+async def run_online(url: str) -> None:
     """Connect without a pool, migrate, and close."""
-    url = database_url()
-    db.ensure_sqlite_folder(url)
     engine = create_async_engine(url, poolclass=pool.NullPool)
     async with engine.connect() as connection:
         await connection.run_sync(run_with)
@@ -51,4 +49,5 @@ async def run_online() -> None:
 if context.is_offline_mode():
     run_offline()
 else:
-    asyncio.run(run_online())
+    db.ensure_sqlite_folder(database_url())
+    asyncio.run(run_online(database_url()))

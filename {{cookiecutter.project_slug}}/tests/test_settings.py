@@ -1,0 +1,53 @@
+"""Settings: read from the environment, refused with one clear line, secrets masked."""
+
+import subprocess
+import sys
+
+import pytest
+
+from {{ cookiecutter.package_name }}.__main__ import load_settings
+from {{ cookiecutter.package_name }}.settings import Settings
+
+
+def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "9001")
+    monkeypatch.setenv("LOG_FORMAT", "console")
+    settings = Settings(_env_file=None)
+    assert (settings.port, settings.log_format) == (9001, "console")
+
+
+def test_bad_value_stops_with_one_line_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PORT", "eighty")
+    with pytest.raises(SystemExit) as stopped:
+        load_settings()
+    message = str(stopped.value.code)
+    assert message.startswith("error: setting PORT:")
+    assert "eighty" in message
+    assert "\n" not in message
+
+
+def test_bad_value_exits_the_process_non_zero_without_traceback() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "{{ cookiecutter.package_name }}", "migrate"],
+        env={"LOG_FORMAT": "xml", "PATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith("error: setting LOG_FORMAT:")
+    assert "Traceback" not in result.stderr
+{%- if cookiecutter.database != "none" %}
+
+
+def test_database_password_is_masked_in_repr() -> None:
+    settings = Settings(
+        _env_file=None,
+        database_url="postgresql+asyncpg://app:hunter2@db/app",
+    )
+    assert "hunter2" not in repr(settings)
+    assert "hunter2" not in str(settings.model_dump())
+{%- endif %}
