@@ -26,11 +26,12 @@ DEFAULT_TEST_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 {%- if cookiecutter.database == "sqlite" %}
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SQLite file of this test session, migrated to the latest revision."""
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 {%- elif cookiecutter.database == "postgresql" %}
+def database_url() -> str:
     """TEST_DATABASE_URL (a real PostgreSQL), migrated to the latest revision."""
     url = os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
 {%- endif %}
@@ -63,6 +64,11 @@ def blockbuster(request: pytest.FixtureRequest) -> Iterator[BlockBuster | None]:
         detector.functions["os.path.abspath"].can_block_in(
             "sqlalchemy/dialects/sqlite/pysqlite.py", "create_connect_args"
         )
+{%- elif cookiecutter.database == "postgresql" %}
+        # Once per new pooled connection: asyncpg looks for its client files (~/.pgpass,
+        # ~/.postgresql/*) while it parses the connection parameters.
+        for function in detector.functions.values():
+            function.can_block_in("asyncpg/connect_utils.py", "_parse_connect_dsn_and_args")
 {%- endif %}
         yield detector
 
