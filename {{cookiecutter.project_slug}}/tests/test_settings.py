@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +52,12 @@ def test_database_password_is_masked_in_repr() -> None:
     assert "hunter2" not in repr(settings)
     assert "hunter2" not in str(settings.model_dump())
 {%- endif %}
+
+
+def test_every_setting_is_documented() -> None:
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    example = (root / ".env.example").read_text(encoding="utf-8")
+    for name in Settings.model_fields:
+        assert f"| `{name.upper()}` |" in readme, name
+        assert f"\n{name.upper()}=" in example, name
