@@ -1,10 +1,16 @@
 """The OpenAPI document matches the real routes, and /docs works with no internet."""
 
+from importlib.metadata import metadata
 from typing import Any
 
 from aiohttp import web
 
+from {{ cookiecutter.package_name }}.openapi import TITLE
+
 from .helpers import Client
+
+# Read at import: package metadata comes from files, which the event loop must not wait on.
+DISTRIBUTION = metadata("{{ cookiecutter.project_slug }}")
 
 
 def registered_routes(app: web.Application) -> set[tuple[str, str]]:
@@ -30,8 +36,9 @@ async def document(client: Client) -> dict[str, Any]:
 async def test_document_is_openapi_3_1_with_title_and_version(client: Client) -> None:
     doc = await document(client)
     assert doc["openapi"] == "3.1.0"
-    assert doc["info"]["title"] == {{ cookiecutter.project_name | literal }}
-    assert doc["info"]["version"] == "{{ cookiecutter.version }}"
+    assert doc["info"]["title"] == TITLE
+    assert doc["info"]["description"] == DISTRIBUTION["Summary"]
+    assert doc["info"]["version"] == DISTRIBUTION["Version"]
 
 
 async def test_document_lists_exactly_the_registered_routes(client: Client) -> None:

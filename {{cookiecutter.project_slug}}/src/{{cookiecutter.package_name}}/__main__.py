@@ -21,7 +21,7 @@ from .db import ensure_sqlite_folder, migrate
 from .logs import AccessLogger, setup_logging
 from .settings import Settings
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("{{ cookiecutter.package_name }}")
 
 
 def load_settings() -> Settings:
@@ -51,6 +51,7 @@ def serve(settings: Settings) -> None:
         print=None,
         loop=uvloop.new_event_loop(),
     )
+    log.info("stopped")
 
 
 def serve_workers(settings: Settings) -> None:

@@ -3,8 +3,11 @@
 Swagger UI's files come from the swagger-ui-bundle-v2 package, so /docs works offline.
 """
 
+import json
 from collections.abc import Iterable
 from http import HTTPStatus
+from importlib.metadata import metadata
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Final
 
@@ -19,8 +22,9 @@ from .problems import PROBLEM_JSON
 from .routing import Endpoint
 from .schemas import Problem
 
-TITLE: Final = {{ cookiecutter.project_name | literal }}
-DESCRIPTION: Final = {{ cookiecutter.description | literal }}
+# Free text lives in data, not code: the title in about.json, the description in the metadata.
+TITLE: Final[str] = json.loads((files(__package__) / "about.json").read_text("utf-8"))["title"]
+DESCRIPTION: Final = metadata("{{ cookiecutter.project_slug }}")["Summary"]
 _REF: Final = "#/components/schemas/{model}"
 _ASSETS_DIR: Final = Path(str(swagger_ui_path))
 _ASSETS: Final = frozenset({"swagger-ui-bundle.js", "swagger-ui.css"})

@@ -1,0 +1,248 @@
+"""The option matrix: every supported combination bakes into a clean, consistent project.
+
+SUPPORTED lists what pre_gen accepts today; NOT_YET lists the contract's options it still
+refuses. When an option is built, move its rows from NOT_YET to SUPPORTED.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tomllib
+from datetime import UTC, datetime
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cookiecutter.exceptions import FailedHookException
+
+from baking import (
+    MANIFEST_NAME,
+    RUFF,
+    Baked,
+    assert_nothing_written,
+    assert_refused,
+    bake,
+    combination_id,
+    component_paths,
+    components,
+    copy_without_render,
+    expected_answers,
+    files,
+    questions,
+    run,
+)
+
+SUPPORTED: list[dict[str, Any]] = [
+    {},  # the defaults, which include python_version=3.11 and license=MIT
+    {"database": "postgresql"},
+    {"use_metrics": False},
+    {"use_docker": False},
+    {"use_precommit": False},
+    {"ci": "none"},
+    {"license": "Apache-2.0"},
+    {"license": "BSD-3-Clause"},
+    {"license": "Proprietary"},
+    {"python_version": "3.12"},
+    {"python_version": "3.13"},
+    {"python_version": "3.14"},
+    # Pairs that interact: the compose file and the CI workflow both provide PostgreSQL.
+    {"database": "postgresql", "use_docker": False},
+    {"database": "postgresql", "ci": "none"},
+    {"database": "postgresql", "python_version": "3.14"},
+    {"use_metrics": False, "use_docker": False, "use_precommit": False, "ci": "none"},
+]
+GITHUB = [answers for answers in SUPPORTED if expected_answers(answers)["ci"] == "github"]
+
+NOT_YET: list[tuple[dict[str, Any], str, str]] = [
+    ({"database": "none"}, "database", "none"),
+    ({"task_queue": "arq"}, "task_queue", "arq"),
+    ({"ci": "gitlab"}, "ci", "gitlab"),
+    ({"use_redis": True}, "use_redis", "True"),
+    ({"use_tracing": True}, "use_tracing", "True"),
+    ({"use_sentry": True}, "use_sentry", "True"),
+    ({"use_websocket": True}, "use_websocket", "True"),
+    ({"use_kubernetes": True}, "use_kubernetes", "True"),
+]
+
+# Jinja that survived rendering. `${{ }}` (GitHub Actions) and `${#var}` (shell) are expected.
+LEFTOVERS = {
+    "{{ cookiecutter": r"\{\{-?\s*cookiecutter",
+    "{%": r"\{%",
+    "{#": r"(?<!\$)\{#",
+    "cookiecutter.<key>": r"cookiecutter\.[A-Za-z_]",
+}
+
+OSI_TEXT = {
+    "MIT": "Permission is hereby granted, free of charge",
+    "Apache-2.0": "Apache License",
+    "BSD-3-Clause": "Redistribution and use in source and binary forms",
+}
+SPDX = {"Proprietary": "LicenseRef-Proprietary"}
+
+
+@pytest.fixture(params=SUPPORTED, ids=combination_id)
+def combination(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return request.param
+
+
+@pytest.fixture
+def baked(combination: dict[str, Any], bake_shared: Any) -> Baked:
+    return bake_shared(combination)
+
+
+@pytest.fixture
+def answers(combination: dict[str, Any]) -> dict[str, Any]:
+    return expected_answers(combination)
+
+
+def _text(path: Path) -> str | None:
+    data = path.read_bytes()
+    return None if b"\0" in data else data.decode("utf-8", errors="replace")
+
+
+def test_no_template_syntax_is_left(baked: Baked) -> None:
+    patterns = {name: re.compile(pattern) for name, pattern in LEFTOVERS.items()}
+    verbatim = copy_without_render()
+    hits = []
+    for path in files(baked.project):
+        rel = path.relative_to(baked.project).as_posix()
+        hits += [f"{rel}: {name} in the path" for name, p in patterns.items() if p.search(rel)]
+        if any(fnmatch(rel, glob) for glob in verbatim) or (text := _text(path)) is None:
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            hits += [f"{rel}:{number}: {line.strip()}" for p in patterns.values() if p.search(line)]
+    assert not hits, "unrendered template syntax:\n" + "\n".join(hits)
+
+
+def test_bake_used_the_answers(baked: Baked, combination: dict[str, Any]) -> None:
+    assert {key: baked.context[key] for key in combination} == combination
+
+
+def test_component_manifest_is_removed(baked: Baked) -> None:
+    assert baked.project.is_dir()
+    assert not (baked.project / MANIFEST_NAME).exists()
+
+
+def test_files_of_disabled_components_are_removed(baked: Baked, answers: dict[str, Any]) -> None:
+    left = [
+        f"{component['name']}: {path}"
+        for component in components()
+        if answers[component["key"]] not in component["keep_when"]
+        for path in component_paths(component, baked.package)
+        if (baked.project / path).exists()
+    ]
+    assert not left, f"files of disabled components were kept: {left}"
+
+
+def test_files_of_enabled_components_are_kept(baked: Baked, answers: dict[str, Any]) -> None:
+    missing = [
+        f"{component['name']}: {path}"
+        for component in components()
+        if answers[component["key"]] in component["keep_when"]
+        for path in component_paths(component, baked.package)
+        if not (baked.project / path).exists()
+    ]
+    assert not missing, f"files of enabled components are missing: {missing}"
+
+
+def test_ruff_check_is_clean(baked: Baked) -> None:
+    result = run([RUFF, "check", "--no-cache", "."], cwd=baked.project)
+    assert result.returncode == 0, result.stdout
+
+
+def test_ruff_format_is_clean(baked: Baked) -> None:
+    result = run([RUFF, "format", "--check", "--no-cache", "."], cwd=baked.project)
+    assert result.returncode == 0, result.stdout
+
+
+def test_python_compiles(baked: Baked, tmp_path: Path) -> None:
+    # The pycache prefix keeps the shared bake free of __pycache__ folders.
+    env = {**os.environ, "PYTHONPYCACHEPREFIX": str(tmp_path)}
+    result = run([sys.executable, "-m", "compileall", "-q", "src", "tests"], baked.project, env=env)
+    assert result.returncode == 0, result.stdout
+
+
+def test_pyproject_follows_python_version(baked: Baked, answers: dict[str, Any]) -> None:
+    pyproject = tomllib.loads((baked.project / "pyproject.toml").read_text(encoding="utf-8"))
+    version = answers["python_version"]
+    assert pyproject["project"]["requires-python"] == f">={version}"
+    assert pyproject["tool"]["ruff"]["target-version"] == "py" + version.replace(".", "")
+    assert pyproject["tool"]["mypy"]["python_version"] == version
+
+
+def test_yaml_files_parse(baked: Baked) -> None:
+    for path in sorted(baked.project.rglob("*.y*ml")):
+        with path.open(encoding="utf-8") as stream:
+            list(yaml.safe_load_all(stream))
+
+
+def test_license_file_matches_the_license(baked: Baked, answers: dict[str, Any]) -> None:
+    text = (baked.project / "LICENSE").read_text(encoding="utf-8")
+    chosen = answers["license"]
+    for name, phrase in OSI_TEXT.items():
+        assert (phrase in text) == (name == chosen), f"{name} text in a {chosen} LICENSE: {phrase}"
+    assert "GNU" not in text
+    assert answers["author_name"] in text
+    years = {str(datetime.now(UTC).year), str(datetime.now().astimezone().year)}
+    assert any(year in text for year in years), f"no copyright year {years} in LICENSE"
+
+
+def test_pyproject_license_matches(baked: Baked, answers: dict[str, Any]) -> None:
+    pyproject = tomllib.loads((baked.project / "pyproject.toml").read_text(encoding="utf-8"))
+    license_ = answers["license"]
+    assert pyproject["project"]["license"] == SPDX.get(license_, license_)
+    assert pyproject["project"]["license-files"] == ["LICENSE"]
+
+
+def _scalars(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [s for key, value in node.items() for s in (*_scalars(key), *_scalars(value))]
+    if isinstance(node, list):
+        return [s for item in node for s in _scalars(item)]
+    return [str(node)]
+
+
+@pytest.mark.parametrize("combination", GITHUB, ids=combination_id)
+def test_github_workflow_runs_lint_and_tests(baked: Baked, answers: dict[str, Any]) -> None:
+    workflows = sorted((baked.project / ".github" / "workflows").glob("*.y*ml"))
+    assert workflows, "ci=github but no workflow in .github/workflows"
+    documents = [yaml.safe_load(path.read_text(encoding="utf-8")) for path in workflows]
+    jobs = [job for document in documents for job in document["jobs"].values()]
+    commands = "\n".join(step.get("run", "") for job in jobs for step in job.get("steps", []))
+    assert "make lint" in commands
+    assert "make test" in commands
+    assert answers["python_version"] in _scalars(documents), "CI ignores python_version"
+    services = [service for job in jobs for service in job.get("services", {}).values()]
+    uses_postgres = any(
+        str(service.get("image", "")).startswith("postgres") for service in services
+    )
+    assert uses_postgres == (answers["database"] == "postgresql")
+
+
+def test_manifest_keys_are_questions() -> None:
+    asked = questions()
+    for component in components():
+        key = component["key"]
+        assert key in asked, f"{component['name']}: {key} is not a question"
+        allowed = asked[key] if isinstance(asked[key], list) else [True, False]
+        assert set(component["keep_when"]) <= set(allowed), component
+
+
+@pytest.mark.parametrize(
+    ("given", "key", "value"), NOT_YET, ids=[combination_id(row[0]) for row in NOT_YET]
+)
+def test_not_yet_available_is_refused(
+    given: dict[str, Any],
+    key: str,
+    value: str,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(FailedHookException):
+        bake(tmp_path, given)
+    assert_refused(capfd.readouterr().err, key, value, "not available in this version")
+    assert_nothing_written(tmp_path / "out")
