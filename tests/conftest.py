@@ -66,3 +66,9 @@ def bake_shared(tmp_path_factory: pytest.TempPathFactory) -> Bake:
         return cache[key]
 
     return get
+
+
+@pytest.fixture
+def baked(combination: dict[str, Any], bake_shared: Bake) -> Baked:
+    """The shared bake of the module's `combination` fixture (its table of answers)."""
+    return bake_shared(combination)

@@ -90,11 +90,6 @@ def combination(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-def baked(combination: dict[str, Any], bake_shared: Any) -> Baked:
-    return bake_shared(combination)
-
-
-@pytest.fixture
 def answers(combination: dict[str, Any]) -> dict[str, Any]:
     return expected_answers(combination)
 

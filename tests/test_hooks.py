@@ -71,11 +71,6 @@ def combination(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
-def baked(combination: dict[str, Any], bake_shared: Any) -> Baked:
-    return bake_shared(combination)
-
-
-@pytest.fixture
 def post_gen(
     baked: Baked, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
