@@ -13,11 +13,21 @@ from pathlib import Path
 
 MANIFEST = Path(".components.json")
 PACKAGE = {{ cookiecutter.package_name | literal }}
+# Every answer a manifest row may name; booleans arrive as "True"/"False".
 ANSWERS = {
-    "use_metrics": {{ cookiecutter.use_metrics | literal }} == "True",
-    "use_docker": {{ cookiecutter.use_docker | literal }} == "True",
-    "use_precommit": {{ cookiecutter.use_precommit | literal }} == "True",
+    "python_version": {{ cookiecutter.python_version | literal }},
+    "database": {{ cookiecutter.database | literal }},
+    "task_queue": {{ cookiecutter.task_queue | literal }},
     "ci": {{ cookiecutter.ci | literal }},
+    "license": {{ cookiecutter.license | literal }},
+    "use_redis": {{ cookiecutter.use_redis | literal }} == "True",
+    "use_metrics": {{ cookiecutter.use_metrics | literal }} == "True",
+    "use_tracing": {{ cookiecutter.use_tracing | literal }} == "True",
+    "use_sentry": {{ cookiecutter.use_sentry | literal }} == "True",
+    "use_websocket": {{ cookiecutter.use_websocket | literal }} == "True",
+    "use_docker": {{ cookiecutter.use_docker | literal }} == "True",
+    "use_kubernetes": {{ cookiecutter.use_kubernetes | literal }} == "True",
+    "use_precommit": {{ cookiecutter.use_precommit | literal }} == "True",
 }
 
 

@@ -44,16 +44,15 @@ CHOICES = {
 }
 # Options that are part of the contract but not built yet: refused rather than baked wrongly.
 NOT_YET = {
-    "database": ("none",),
     "task_queue": ("arq",),
     "ci": ("gitlab",),
 }
-NOT_YET_FLAGS = ("use_redis", "use_tracing", "use_sentry", "use_websocket", "use_kubernetes")
+NOT_YET_FLAGS = ("use_tracing", "use_sentry", "use_websocket", "use_kubernetes")
 # Import names the generated project depends on; a package with one of these names would
 # shadow it.
 TAKEN_NAMES = {
     "aiohttp", "aiosqlite", "alembic", "asyncpg", "blockbuster", "mypy", "orjson",
-    "prometheus_client", "pydantic", "pydantic_settings", "pytest", "ruff", "sqlalchemy",
+    "prometheus_client", "pydantic", "pydantic_settings", "pytest", "redis", "ruff", "sqlalchemy",
     "swagger_ui_bundle", "tests", "uvloop",
 }  # fmt: skip
 SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")

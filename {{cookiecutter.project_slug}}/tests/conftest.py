@@ -1,50 +1,105 @@
-"""Fixtures: a migrated real database, settings pointing at it, and a client per test.
+"""Fixtures: real services, settings pointing at them, and a client of the real app per test.
 
-Every test starts from empty tables. Blocking calls in the event loop fail the test
-(blockbuster), so a handler that blocks is caught here rather than in production.
+Blocking calls in the event loop fail the test (blockbuster), so a handler that blocks is
+caught here rather than in production.
 """
-{% if cookiecutter.database == "postgresql" %}
+{% if cookiecutter.database == "postgresql" or cookiecutter.use_redis %}
 import os
 {%- endif %}
-from collections.abc import AsyncIterator, Iterator
+{%- if cookiecutter.use_redis %}
+import uuid
+{%- endif %}
+from collections.abc import {% if cookiecutter.database != "none" %}AsyncIterator, {% endif %}Iterator
 
 import pytest
 from blockbuster import BlockBuster, blockbuster_ctx
+{%- if cookiecutter.database != "none" or cookiecutter.use_redis %}
 from pydantic import SecretStr
+{%- endif %}
 from pytest_aiohttp import AiohttpClient
+{%- if cookiecutter.database == "postgresql" %}
+from sqlalchemy.exc import SQLAlchemyError
+{%- endif %}
 
 from {{ cookiecutter.package_name }}.app import create_app
+{%- if cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.db import migrate, sessionmaker_key
 from {{ cookiecutter.package_name }}.models import Base
+{%- endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .helpers import Client
+{%- if cookiecutter.database == "postgresql" and cookiecutter.use_redis %}
+from .services import create_database, drop_database, redis_reachable, require
+{%- elif cookiecutter.database == "postgresql" %}
+from .services import create_database, drop_database, require
+{%- elif cookiecutter.use_redis %}
+from .services import redis_reachable, require
+{%- endif %}
+{%- if cookiecutter.database == "postgresql" or cookiecutter.use_redis %}
+{% endif %}
 {%- if cookiecutter.database == "postgresql" %}
-
 DEFAULT_TEST_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 {%- endif %}
+{%- if cookiecutter.use_redis %}
+DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/0"
+{%- endif %}
+{%- if cookiecutter.database == "sqlite" %}
 
 
 @pytest.fixture(scope="session")
-{%- if cookiecutter.database == "sqlite" %}
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SQLite file of this test session, migrated to the latest revision."""
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-{%- elif cookiecutter.database == "postgresql" %}
-def database_url() -> str:
-    """TEST_DATABASE_URL (a real PostgreSQL), migrated to the latest revision."""
-    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
-{%- endif %}
     migrate(url)
     return url
+{%- elif cookiecutter.database == "postgresql" %}
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A new database of this session on the TEST_DATABASE_URL server, migrated, then dropped.
+
+    A database of its own lets several test runs share one server at the same time.
+    """
+    server = os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+    try:
+        url = create_database(server)
+    except (OSError, SQLAlchemyError) as exc:
+        require("PostgreSQL", server, exc)
+    migrate(url)
+    yield url
+    drop_database(url)
+{%- endif %}
+{%- if cookiecutter.use_redis %}
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """TEST_REDIS_URL, once it answers PING."""
+    url = os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL)
+    if (problem := redis_reachable(url)) is not None:
+        require("Redis", url, problem)
+    return url
+{%- endif %}
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    """Settings for tests: the test database, console logs, no `.env` file."""
+def settings(
+{%- if cookiecutter.database != "none" %}database_url: str{% endif %}
+{%- if cookiecutter.database != "none" and cookiecutter.use_redis %}, {% endif %}
+{%- if cookiecutter.use_redis %}redis_url: str{% endif %}) -> Settings:
+    """Settings for tests: the test services, console logs, no `.env` file."""
     return Settings(
         _env_file=None,
+{%- if cookiecutter.database != "none" %}
         database_url=SecretStr(database_url),
+{%- endif %}
+{%- if cookiecutter.use_redis %}
+        redis_url=SecretStr(redis_url),
+        # Keys of this test only: runs sharing one Redis never see each other's data.
+        cache_prefix=f"test-{uuid.uuid4().hex}:",
+{%- endif %}
         log_format="console",
     )
 
@@ -53,7 +108,7 @@ def settings(database_url: str) -> Settings:
 def blockbuster(request: pytest.FixtureRequest) -> Iterator[BlockBuster | None]:
     """Fail any test in which the event loop makes a blocking call.
 
-    Tests marked `loop_may_block` opt out: Alembic reads its scripts inside its own loop.
+    Tests marked `loop_may_block` opt out: they run code that blocks a loop of its own.
     """
     if request.node.get_closest_marker("loop_may_block"):
         yield None
@@ -74,6 +129,11 @@ def blockbuster(request: pytest.FixtureRequest) -> Iterator[BlockBuster | None]:
 
 
 @pytest.fixture
+{%- if cookiecutter.database == "none" %}
+async def client(aiohttp_client: AiohttpClient, settings: Settings) -> Client:
+    """A client of a new app, with an empty in-memory repository."""
+    return await aiohttp_client(create_app(settings))
+{%- else %}
 async def client(aiohttp_client: AiohttpClient, settings: Settings) -> AsyncIterator[Client]:
     """A client of the real app; the tables are emptied after each test."""
     app = create_app(settings)
@@ -83,3 +143,4 @@ async def client(aiohttp_client: AiohttpClient, settings: Settings) -> AsyncIter
         for table in reversed(Base.metadata.sorted_tables):
             await session.execute(table.delete())
         await session.commit()
+{%- endif %}

@@ -2,11 +2,7 @@
 
 import asyncio
 {%- if cookiecutter.database == "postgresql" %}
-import os
-import uuid
-{%- endif %}
-{%- if cookiecutter.database == "postgresql" %}
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Iterator
 {%- else %}
 from collections.abc import Callable
 {%- endif %}
@@ -18,34 +14,28 @@ from typing import TypeVar
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect{% if cookiecutter.database == "postgresql" %}, make_url{% endif %}
+from sqlalchemy import Connection, inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from {{ cookiecutter.package_name }}.db import downgrade, migrate
 from {{ cookiecutter.package_name }}.models import Base
 {%- if cookiecutter.database == "postgresql" %}
 
-from .conftest import DEFAULT_TEST_DATABASE_URL
+from .services import create_database, drop_database
 {%- endif %}
 
 
 @pytest.fixture
 {%- if cookiecutter.database == "sqlite" %}
-async def fresh_url(tmp_path: Path) -> str:
+def fresh_url(tmp_path: Path) -> str:
     """An empty SQLite file."""
     return f"sqlite+aiosqlite:///{tmp_path / 'fresh.sqlite3'}"
 {%- elif cookiecutter.database == "postgresql" %}
-async def fresh_url() -> AsyncIterator[str]:
+def fresh_url(database_url: str) -> Iterator[str]:
     """An empty database of its own on the test server, dropped afterwards."""
-    base = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL))
-    name = f"migrations_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield base.set(database=name).render_as_string(hide_password=False)
-    async with admin.connect() as connection:
-        await connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-    await admin.dispose()
+    url = create_database(database_url)
+    yield url
+    drop_database(url)
 {%- endif %}
 
 

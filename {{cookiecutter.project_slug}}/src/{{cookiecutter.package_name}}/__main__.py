@@ -1,14 +1,21 @@
-"""Command line: `python -m {{ cookiecutter.package_name }} [serve|migrate]`.
+"""The command line: `serve` (the default){% if cookiecutter.database != "none" %} or `migrate`{% endif %}.
 
 `serve` (the default) runs the app on uvloop; WORKERS > 1 starts that many processes that
-share the port through SO_REUSEPORT. `migrate` upgrades the database schema.
+share the port through SO_REUSEPORT.{% if cookiecutter.database != "none" %} `migrate` upgrades the database schema.{% endif %}
 """
 
 import argparse
 import logging
 import multiprocessing
+{%- if cookiecutter.use_metrics %}
+import os
+import shutil
+{%- endif %}
 import signal
 import sys
+{%- if cookiecutter.use_metrics %}
+import tempfile
+{%- endif %}
 from collections.abc import Sequence
 
 import uvloop
@@ -17,11 +24,13 @@ from aiohttp.log import access_logger
 from pydantic import ValidationError
 
 from .app import create_app
-from .db import ensure_sqlite_folder, migrate
-from .logs import AccessLogger, setup_logging
-from .settings import Settings
+{% if cookiecutter.database != "none" %}from .db import ensure_sqlite_folder, migrate
+{% endif %}from .logs import AccessLogger, setup_logging
+{% if cookiecutter.use_metrics %}from .metrics import MULTIPROCESS_DIR, forget_process
+{% endif %}from .settings import Settings
 
 log = logging.getLogger("{{ cookiecutter.package_name }}")
+COMMANDS = ("serve",{% if cookiecutter.database != "none" %} "migrate"{% endif %})
 
 
 def load_settings() -> Settings:
@@ -37,7 +46,9 @@ def load_settings() -> Settings:
 def serve(settings: Settings) -> None:
     """Run one server process until SIGINT or SIGTERM, then shut down gracefully."""
     setup_logging(settings.log_level, settings.log_format)
+{%- if cookiecutter.database != "none" %}
     ensure_sqlite_folder(settings.database_url.get_secret_value())
+{%- endif %}
     log.info("serving on http://%s:%d", settings.host, settings.port)
     web.run_app(
         create_app(settings),
@@ -55,7 +66,12 @@ def serve(settings: Settings) -> None:
 
 
 def serve_workers(settings: Settings) -> None:
-    """Start WORKERS processes on one port; pass SIGTERM/SIGINT on and wait for them."""
+    """Start WORKERS processes on one port; pass SIGTERM on and wait for them all."""
+{%- if cookiecutter.use_metrics %}
+    # Metrics of every worker are summed through files in a folder of this run.
+    metrics_dir = tempfile.mkdtemp(prefix="{{ cookiecutter.package_name }}-metrics-")
+    os.environ[MULTIPROCESS_DIR] = metrics_dir
+{%- endif %}
     context = multiprocessing.get_context("spawn")
     workers = [
         context.Process(target=serve, args=(settings,), name=f"worker-{n}")
@@ -73,20 +89,28 @@ def serve_workers(settings: Settings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for worker in workers:
         worker.join()
+{%- if cookiecutter.use_metrics %}
+        if worker.pid is not None:
+            forget_process(worker.pid)
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+{%- endif %}
     sys.exit(max((worker.exitcode or 0) for worker in workers))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of `python -m {{ cookiecutter.package_name }}` and the console script."""
     parser = argparse.ArgumentParser(prog="{{ cookiecutter.project_slug }}")
-    parser.add_argument("command", nargs="?", choices=("serve", "migrate"), default="serve")
-    args = parser.parse_args(argv)
+    parser.add_argument("command", nargs="?", choices=COMMANDS, default="serve")
+    {% if cookiecutter.database != "none" %}args = {% endif %}parser.parse_args(argv)
     settings = load_settings()
+{%- if cookiecutter.database != "none" %}
     if args.command == "migrate":
         setup_logging(settings.log_level, settings.log_format)
         migrate(settings.database_url.get_secret_value())
         log.info("database schema is up to date")
-    elif settings.workers > 1:
+        return
+{%- endif %}
+    if settings.workers > 1:
         setup_logging(settings.log_level, settings.log_format)
         log.info("starting %d workers on %s:%d", settings.workers, settings.host, settings.port)
         serve_workers(settings)

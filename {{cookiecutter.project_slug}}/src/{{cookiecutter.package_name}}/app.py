@@ -3,8 +3,10 @@
 from aiohttp import web
 
 from . import health{% if cookiecutter.use_metrics %}, metrics{% endif %}, openapi
-from .db import database_context
-from .items import views as items
+{% if cookiecutter.use_redis %}from .cache import redis_context
+{% endif %}{% if cookiecutter.database != "none" %}from .db import database_context
+{% endif %}from .items import views as items
+from .items.context import items_context
 from .middlewares import (
     problem_middleware,
     request_id_middleware,
@@ -35,7 +37,13 @@ def create_app(settings: Settings) -> web.Application:
 {%- if cookiecutter.use_metrics %}
     app[metrics.metrics_key] = collectors
 {%- endif %}
+{%- if cookiecutter.database != "none" %}
     app.cleanup_ctx.append(database_context)
+{%- endif %}
+{%- if cookiecutter.use_redis %}
+    app.cleanup_ctx.append(redis_context)
+{%- endif %}
+    app.cleanup_ctx.append(items_context)
     app.on_response_prepare.append(set_security_headers)
 
     endpoints = [

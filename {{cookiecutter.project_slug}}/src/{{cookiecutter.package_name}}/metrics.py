@@ -2,8 +2,12 @@
 
 Routes are labelled by their resource (`/api/v1/items/{item_id}`), never the raw path, so a
 client cannot grow the number of series. The registry belongs to the app, not the module.
+With WORKERS > 1 every worker writes its samples to files in PROMETHEUS_MULTIPROC_DIR and
+/metrics answers the sum over all workers, whichever worker is asked.
 """
 
+import asyncio
+import os
 import time
 from typing import Final
 
@@ -11,10 +15,13 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 from .routing import Endpoint
 
 _UNMATCHED: Final = "<unmatched>"
+# prometheus_client switches to its multi-process mode when this is set before it is imported.
+MULTIPROCESS_DIR: Final = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Metrics:
@@ -35,8 +42,16 @@ class Metrics:
             registry=self.registry,
         )
         self.in_progress = Gauge(
-            "http_requests_in_progress", "HTTP requests being answered.", registry=self.registry
+            "http_requests_in_progress",
+            "HTTP requests being answered.",
+            registry=self.registry,
+            multiprocess_mode="livesum",
         )
+        # What /metrics exposes: this process's registry, or the sum over all workers.
+        self.exposed = self.registry
+        if os.environ.get(MULTIPROCESS_DIR):
+            self.exposed = CollectorRegistry()
+            MultiProcessCollector(self.exposed)  # type: ignore[no-untyped-call]
 
 
 metrics_key = web.AppKey("metrics", Metrics)
@@ -66,9 +81,14 @@ def metrics_middleware(metrics: Metrics) -> Middleware:
 
 
 async def metrics_view(request: web.Request) -> web.Response:
-    """The Prometheus text exposition of this process's registry."""
-    body = generate_latest(request.app[metrics_key].registry)
+    """The Prometheus text exposition (in a thread: the multi-process mode reads files)."""
+    body = await asyncio.to_thread(generate_latest, request.app[metrics_key].exposed)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def forget_process(pid: int) -> None:
+    """Drop the live gauges of a worker that has exited (multi-process mode)."""
+    mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 ENDPOINTS = (

@@ -3,7 +3,7 @@
 from typing import Literal
 
 from aiohttp import web
-from pydantic import Field, SecretStr
+from pydantic import Field{% if cookiecutter.database != "none" or cookiecutter.use_redis %}, SecretStr{% endif %}
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 {%- if cookiecutter.database == "sqlite" %}
@@ -12,6 +12,11 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/db.sqlite3"
 {%- elif cookiecutter.database == "postgresql" %}
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+{%- endif %}
+{%- if cookiecutter.use_redis %}
+{%- if cookiecutter.database == "none" %}
+{% endif %}
+_CACHE_PREFIX = "{{ cookiecutter.project_slug }}:"
 {%- endif %}
 
 
@@ -36,6 +41,12 @@ class Settings(BaseSettings):
     db_timeout: float = Field(
         5.0, gt=0, description="Seconds a readiness probe or pool checkout may take."
     )
+{%- endif %}
+{%- if cookiecutter.use_redis %}
+    redis_url: SecretStr = Field(SecretStr("redis://127.0.0.1:6379/0"), description="Redis URL.")
+    redis_timeout: float = Field(2.0, gt=0, description="Seconds a Redis call may take.")
+    cache_ttl: int = Field(60, ge=1, description="Seconds an item stays in the cache.")
+    cache_prefix: str = Field(_CACHE_PREFIX, description="Prefix of this service's Redis keys.")
 {%- endif %}
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Lowest level written to the log."

@@ -1,14 +1,13 @@
-"""HTTP handlers for items: parse the request, call the service, shape the answer."""
+"""HTTP handlers for items: parse the request, call the repository, shape the answer."""
 
 from typing import Final
 
 from aiohttp import web
 
-from ..db import sessionmaker_key
 from ..problems import ProblemError, read_json, read_query
 from ..routing import Endpoint
 from ..schemas import ItemIn, ItemOut, ItemPage, ItemPatch, Page
-from . import service
+from .repository import items_key, not_found
 
 PREFIX: Final = "/api/v1/items"
 _MAX_ID: Final = 2**63 - 1
@@ -18,15 +17,14 @@ def _json(body: bytes, status: int = 200, headers: dict[str, str] | None = None)
     return web.Response(body=body, status=status, content_type="application/json", headers=headers)
 
 
-def _item_response(item: object, status: int = 200, **headers: str) -> web.Response:
-    out = ItemOut.model_validate(item)
-    return _json(out.model_dump_json().encode(), status, {"ETag": f'"{out.version}"', **headers})
+def _item_response(item: ItemOut, status: int = 200, **headers: str) -> web.Response:
+    return _json(item.model_dump_json().encode(), status, {"ETag": f'"{item.version}"', **headers})
 
 
 def _item_id(request: web.Request) -> int:
     item_id = int(request.match_info["item_id"])
     if item_id > _MAX_ID:
-        raise ProblemError(404, f"Item {item_id} does not exist.")
+        raise not_found(item_id)
     return item_id
 
 
@@ -44,38 +42,28 @@ def _expected_version(request: web.Request) -> int | None:
 async def create(request: web.Request) -> web.Response:
     """POST: create an item, answer 201 with its Location."""
     data = await read_json(request, ItemIn)
-    async with request.app[sessionmaker_key]() as session:
-        item = await service.create_item(session, data.model_dump())
+    item = await request.app[items_key].create(data.model_dump())
     return _item_response(item, 201, Location=f"{PREFIX}/{item.id}")
 
 
 async def list_(request: web.Request) -> web.Response:
     """GET: one page of items."""
     page = read_query(request, Page)
-    async with request.app[sessionmaker_key]() as session:
-        items, total = await service.list_items(session, page.limit, page.offset)
-    body = ItemPage(
-        items=[ItemOut.model_validate(item) for item in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    items, total = await request.app[items_key].list(page.limit, page.offset)
+    body = ItemPage(items=items, total=total, limit=page.limit, offset=page.offset)
     return _json(body.model_dump_json().encode())
 
 
 async def get(request: web.Request) -> web.Response:
     """GET by id."""
-    async with request.app[sessionmaker_key]() as session:
-        item = await service.get_item(session, _item_id(request))
-    return _item_response(item)
+    return _item_response(await request.app[items_key].get(_item_id(request)))
 
 
 async def replace(request: web.Request) -> web.Response:
     """PUT: set every field."""
     item_id, expected = _item_id(request), _expected_version(request)
     data = await read_json(request, ItemIn)
-    async with request.app[sessionmaker_key]() as session:
-        item = await service.update_item(session, item_id, data.model_dump(), expected)
+    item = await request.app[items_key].update(item_id, data.model_dump(), expected)
     return _item_response(item)
 
 
@@ -83,18 +71,16 @@ async def patch(request: web.Request) -> web.Response:
     """PATCH: set only the given fields."""
     item_id, expected = _item_id(request), _expected_version(request)
     data = await read_json(request, ItemPatch)
-    async with request.app[sessionmaker_key]() as session:
-        item = await service.update_item(
-            session, item_id, data.model_dump(exclude_unset=True), expected
-        )
+    item = await request.app[items_key].update(
+        item_id, data.model_dump(exclude_unset=True), expected
+    )
     return _item_response(item)
 
 
 async def delete(request: web.Request) -> web.Response:
     """DELETE by id: 204."""
     item_id, expected = _item_id(request), _expected_version(request)
-    async with request.app[sessionmaker_key]() as session:
-        await service.delete_item(session, item_id, expected)
+    await request.app[items_key].delete(item_id, expected)
     return web.Response(status=204)
 
 

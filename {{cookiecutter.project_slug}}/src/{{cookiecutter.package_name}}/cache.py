@@ -1,0 +1,36 @@
+"""The Redis client: opened once for the app's life, closed on cleanup, pinged for readiness."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import redis
+from aiohttp import web
+from redis.asyncio import Redis
+from redis.driver_info import DriverInfo
+
+from .settings import settings_key
+
+redis_key = web.AppKey("redis", Redis)
+
+
+async def redis_context(app: web.Application) -> AsyncIterator[None]:
+    """Create the client (it connects lazily, so a Redis outage does not stop the start)."""
+    settings = app[settings_key]
+    client = Redis.from_url(
+        settings.redis_url.get_secret_value(),
+        socket_timeout=settings.redis_timeout,
+        socket_connect_timeout=settings.redis_timeout,
+        health_check_interval=30,
+        # Named here, the version is not looked up in the package metadata (files) for every
+        # new connection, on the event loop.
+        driver_info=DriverInfo(lib_version=redis.__version__),
+    )
+    app[redis_key] = client
+    yield
+    await client.aclose()
+
+
+async def ping(client: Redis, within: float) -> None:
+    """PING; raise if Redis does not answer within `within` seconds."""
+    async with asyncio.timeout(within):
+        await client.ping()

@@ -1,0 +1,84 @@
+"""Items in the SQL database: each operation is one statement in its own session."""
+
+from typing import Any, NoReturn
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ..models import Item, utc_now
+from ..schemas import ItemOut
+from .repository import name_taken, not_found, stale
+
+
+class SqlItemRepository:
+    """ItemRepository on SQLAlchemy; writes are single atomic statements."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def create(self, values: dict[str, Any]) -> ItemOut:
+        async with self._sessions() as session:
+            item = Item(**values)
+            session.add(item)
+            try:
+                await session.commit()
+            except IntegrityError:
+                raise name_taken(values.get("name")) from None
+            return ItemOut.model_validate(item)
+
+    async def get(self, item_id: int) -> ItemOut:
+        async with self._sessions() as session:
+            item = await session.get(Item, item_id)
+            if item is None:
+                raise not_found(item_id)
+            return ItemOut.model_validate(item)
+
+    async def list(self, limit: int, offset: int) -> tuple[list[ItemOut], int]:
+        async with self._sessions() as session:
+            rows = await session.scalars(select(Item).order_by(Item.id).limit(limit).offset(offset))
+            total = await session.scalar(select(func.count()).select_from(Item))
+            return [ItemOut.model_validate(item) for item in rows], total or 0
+
+    async def update(
+        self, item_id: int, values: dict[str, Any], expected_version: int | None
+    ) -> ItemOut:
+        """One UPDATE that also bumps the version; with If-Match, only that version changes."""
+        statement = (
+            update(Item)
+            .where(Item.id == item_id)
+            .values(**values, version=Item.version + 1, updated_at=utc_now())
+            .returning(Item)
+            .execution_options(synchronize_session=False)
+        )
+        if expected_version is not None:
+            statement = statement.where(Item.version == expected_version)
+        async with self._sessions() as session:
+            try:
+                item = await session.scalar(statement)
+                await session.commit()
+            except IntegrityError:
+                raise name_taken(values.get("name")) from None
+            if item is None:
+                await self._why_unchanged(session, item_id, expected_version)
+            return ItemOut.model_validate(item)
+
+    async def delete(self, item_id: int, expected_version: int | None) -> None:
+        statement = delete(Item).where(Item.id == item_id).returning(Item.id)
+        if expected_version is not None:
+            statement = statement.where(Item.version == expected_version)
+        async with self._sessions() as session:
+            deleted = await session.scalar(statement)
+            await session.commit()
+            if deleted is None:
+                await self._why_unchanged(session, item_id, expected_version)
+
+    @staticmethod
+    async def _why_unchanged(
+        session: AsyncSession, item_id: int, expected_version: int | None
+    ) -> NoReturn:
+        """After a write matched no row: 404 when the item is gone, else 412."""
+        current = await session.get(Item, item_id)
+        if current is None:
+            raise not_found(item_id)
+        raise stale(item_id, current.version, expected_version)
