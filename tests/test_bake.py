@@ -39,6 +39,8 @@ from baking import (
 SUPPORTED: list[dict[str, Any]] = [
     {},  # the defaults, which include python_version=3.11 and license=MIT
     {"database": "postgresql"},
+    {"database": "none"},
+    {"use_redis": True},
     {"use_metrics": False},
     {"use_docker": False},
     {"use_precommit": False},
@@ -54,18 +56,30 @@ SUPPORTED: list[dict[str, Any]] = [
     {"database": "postgresql", "ci": "none"},
     {"database": "postgresql", "python_version": "3.14"},
     {"use_metrics": False, "use_docker": False, "use_precommit": False, "ci": "none"},
+    # Redis and the database are wired together in the repository, health, compose and CI.
+    {"database": "postgresql", "use_redis": True},
+    {"database": "none", "use_redis": True},
+    {"database": "none", "use_docker": False},
+    {"database": "none", "use_metrics": False},
+    {"use_redis": True, "use_docker": False},
+    # The manifests follow the database (volume or autoscaler, migration) and Redis (Secret).
+    {"use_kubernetes": True},
+    {"use_kubernetes": True, "database": "postgresql"},
+    {"use_kubernetes": True, "database": "none"},
+    {"use_kubernetes": True, "use_redis": True},
+    # GitLab CI provides the services and follows python_version.
+    {"ci": "gitlab"},
+    {"ci": "gitlab", "database": "postgresql"},
+    {"ci": "gitlab", "use_redis": True},
+    {"ci": "gitlab", "python_version": "3.13"},
 ]
 GITHUB = [answers for answers in SUPPORTED if expected_answers(answers)["ci"] == "github"]
 
 NOT_YET: list[tuple[dict[str, Any], str, str]] = [
-    ({"database": "none"}, "database", "none"),
     ({"task_queue": "arq"}, "task_queue", "arq"),
-    ({"ci": "gitlab"}, "ci", "gitlab"),
-    ({"use_redis": True}, "use_redis", "True"),
     ({"use_tracing": True}, "use_tracing", "True"),
     ({"use_sentry": True}, "use_sentry", "True"),
     ({"use_websocket": True}, "use_websocket", "True"),
-    ({"use_kubernetes": True}, "use_kubernetes", "True"),
 ]
 
 # Jinja that survived rendering. `${{ }}` (GitHub Actions) and `${#var}` (shell) are expected.
@@ -134,12 +148,20 @@ def test_files_of_disabled_components_are_removed(baked: Baked, answers: dict[st
 
 
 def test_files_of_enabled_components_are_kept(baked: Baked, answers: dict[str, Any]) -> None:
+    removed = [
+        path
+        for component in components()
+        if answers[component["key"]] not in component["keep_when"]
+        for path in component_paths(component, baked.package)
+    ]
     missing = [
         f"{component['name']}: {path}"
         for component in components()
         if answers[component["key"]] in component["keep_when"]
         for path in component_paths(component, baked.package)
-        if not (baked.project / path).exists()
+        # A path inside the folder of a removed component goes with it.
+        if not any(Path(path).is_relative_to(folder) for folder in removed)
+        and not (baked.project / path).exists()
     ]
     assert not missing, f"files of enabled components are missing: {missing}"
 

@@ -1,8 +1,9 @@
 """The generated project's own checks pass: `make lint` and `make test` in a fresh bake (slow).
 
 Each bake (one per combination and xdist worker) makes its own virtual environment; uv's
-shared cache keeps that quick. PostgreSQL bakes test against TEST_DATABASE_URL: skipped when
-it is unreachable, failed if CI=true.
+shared cache keeps that quick. Bakes that need PostgreSQL or Redis test against
+TEST_DATABASE_URL / TEST_REDIS_URL: skipped when unreachable, failed if CI=true. A bake for a
+newer Python runs with that interpreter from pyenv when the machine has it.
 """
 
 from __future__ import annotations
@@ -23,24 +24,55 @@ pytestmark = pytest.mark.slow
 
 TIMEOUT = 15 * 60
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-COMBINATIONS = [{}, {"database": "postgresql"}]
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+# Representative combinations, fully installed, type-checked and tested.
+COMBINATIONS: list[dict[str, Any]] = [
+    {},  # sqlite, metrics, docker, github, pre-commit, MIT, Python 3.11
+    {"database": "postgresql", "use_redis": True, "use_kubernetes": True},
+    {"database": "none", "ci": "gitlab"},
+    {"database": "none", "use_redis": True, "use_metrics": False, "use_docker": False},
+    {"database": "postgresql", "python_version": "3.13", "license": "Apache-2.0"},
+]
 
 
 def database_url() -> str:
     return os.environ.get("TEST_DATABASE_URL", DEFAULT_DATABASE_URL)
 
 
-def require_postgres(url: str) -> None:
-    """Skip when PostgreSQL does not answer on its TCP port; under CI=true, fail instead."""
+def redis_url() -> str:
+    return os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL)
+
+
+def unavailable(reason: str) -> None:
+    """Skip; under CI=true, fail instead, so that CI never passes by skipping."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; CI=true, so these tests must run")
+    pytest.skip(reason)
+
+
+def require(service: str, url: str, default_port: int) -> None:
+    """Stop the test unless `service` answers on its TCP port."""
     parts = urlsplit(url)
-    address = (parts.hostname or "127.0.0.1", parts.port or 5432)
+    address = (parts.hostname or "127.0.0.1", parts.port or default_port)
     try:
         socket.create_connection(address, timeout=3).close()
     except OSError as error:
-        reason = f"PostgreSQL is not reachable at {address[0]}:{address[1]} ({error})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI=true, so the PostgreSQL tests must run")
-        pytest.skip(f"{reason}; start it or set TEST_DATABASE_URL")
+        unavailable(f"{service} is not reachable at {address[0]}:{address[1]} ({error})")
+
+
+def interpreter(version: str) -> str | None:
+    """A python{version} for the bake: on the PATH, else from pyenv; None when there is none."""
+    name = f"python{version}"
+    on_path = [Path(entry) / name for entry in os.environ["PATH"].split(os.pathsep)]
+    pyenv = sorted((Path.home() / ".pyenv" / "versions").glob(f"{version}.*/bin/{name}"))
+    return next((str(path) for path in [*on_path, *pyenv] if _runs(path)), None)
+
+
+def _runs(path: Path) -> bool:
+    """True when `path` is a working interpreter (a pyenv shim may exist and still fail)."""
+    if not os.access(path, os.X_OK):
+        return False
+    return subprocess.run([path, "-c", "pass"], capture_output=True, check=False).returncode == 0
 
 
 def project_environment(answers: dict[str, Any]) -> dict[str, str]:
@@ -56,6 +88,14 @@ def project_environment(answers: dict[str, Any]) -> dict[str, str]:
     )
     if answers.get("database") == "postgresql":
         env["DATABASE_URL"] = env["TEST_DATABASE_URL"] = database_url()
+    if answers.get("use_redis"):
+        env["REDIS_URL"] = env["TEST_REDIS_URL"] = redis_url()
+    version = answers.get("python_version", "3.11")
+    if version != "3.11":
+        path = interpreter(version)
+        if path is None:
+            unavailable(f"no python{version} on this machine (PATH or ~/.pyenv)")
+        env["PYTHON"] = str(path)
     return env
 
 
@@ -101,5 +141,7 @@ def test_make_lint(generated: tuple[Path, dict[str, str], dict[str, Any]]) -> No
 def test_make_test(generated: tuple[Path, dict[str, str], dict[str, Any]]) -> None:
     project, env, answers = generated
     if answers.get("database") == "postgresql":
-        require_postgres(env["TEST_DATABASE_URL"])
+        require("PostgreSQL", env["TEST_DATABASE_URL"], 5432)
+    if answers.get("use_redis"):
+        require("Redis", env["TEST_REDIS_URL"], 6379)
     make("test", project, env)

@@ -12,6 +12,7 @@ from cookiecutter.main import cookiecutter
 
 from baking import (
     BIN,
+    RUFF,
     TEMPLATE,
     assert_nothing_written,
     assert_refused,
@@ -39,8 +40,8 @@ INVALID = [
             "project_slug", "1service", "start with a letter"),
     Invalid("slug-double-hyphen", {"project_slug": "my--service", **VALID_PACKAGE},
             "project_slug", "my--service", "single hyphens"),
-    Invalid("slug-too-long", {"project_slug": "a" * 65, **VALID_PACKAGE},
-            "project_slug", "a" * 65, "at most 64"),
+    Invalid("slug-too-long", {"project_slug": "a" * 41, **VALID_PACKAGE},
+            "project_slug", "a" * 41, "at most 40"),
     Invalid("slug-empty", {"project_name": "!!!", **VALID_PACKAGE},
             "project_slug", "", "start with a letter"),
     Invalid("project-name-blank", {"project_name": "   ", "project_slug": "my-service"},
@@ -53,6 +54,8 @@ INVALID = [
             "package_name", "json", "standard-library"),
     Invalid("package-stdlib-asyncio", {"package_name": "asyncio"},
             "package_name", "asyncio", "standard-library"),
+    Invalid("package-too-long", {"package_name": "p" * 41},
+            "package_name", "p" * 41, "at most 40"),
     Invalid("package-dependency", {"package_name": "aiohttp"},
             "package_name", "aiohttp", "dependency"),
     Invalid("package-not-identifier", {"package_name": "my.service"},
@@ -128,10 +131,17 @@ def test_every_broken_rule_is_reported_at_once(
     assert reported == [(key, repr(value)) for key, value in answers.items()]
 
 
-def test_longest_slug_is_accepted(bake_fresh: Any) -> None:
-    slug = "a" * 64
-    baked = bake_fresh({"project_slug": slug, **VALID_PACKAGE})
+@pytest.mark.parametrize("database", ["sqlite", "postgresql", "none"])
+def test_longest_names_bake_lint_clean(bake_fresh: Any, database: str) -> None:
+    slug = "a" * 19 + "-" + "b" * 20
+    answers = {"project_slug": slug, "database": database, "use_redis": "true"}
+    baked = bake_fresh(answers)
     assert baked.project.name == slug
+    assert baked.package == slug.replace("-", "_")
+    check = run([RUFF, "check", "--no-cache", "."], cwd=baked.project)
+    assert check.returncode == 0, check.stdout
+    fmt = run([RUFF, "format", "--check", "--no-cache", "."], cwd=baked.project)
+    assert fmt.returncode == 0, fmt.stdout
 
 
 def test_cli_refuses_with_one_line_and_exit_status(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from aiohttp.log import access_logger
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient, AiohttpServer
 
+from {{ cookiecutter.package_name }} import logs
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.logs import AccessLogger, JsonFormatter, RequestIdFilter
 from {{ cookiecutter.package_name }}.settings import Settings
 
 
@@ -25,7 +25,7 @@ async def test_records_logged_while_handling_a_request_carry_its_id(
     app = create_app(settings)
     app.router.add_get("/chatty", chatty)
     client = await aiohttp_client(app)
-    caplog.handler.addFilter(RequestIdFilter())
+    caplog.handler.addFilter(logs.RequestIdFilter())
     await client.get("/chatty", headers={"X-Request-ID": "req-42"})
     [record] = [r for r in caplog.records if r.name == "test.chatty"]
     assert getattr(record, "request_id", None) == "req-42"
@@ -37,7 +37,7 @@ def test_json_lines_hold_level_message_and_extras() -> None:
     )
     record.request_id = "r1"
     record.status = 201
-    line = json.loads(JsonFormatter().format(record))
+    line = json.loads(logs.JsonFormatter().format(record))
     assert line["message"] == "hello you"
     assert line["level"] == "INFO"
     assert line["logger"] == "svc"
@@ -51,7 +51,7 @@ def test_json_lines_include_the_exception() -> None:
     except ValueError:
         exc_info = sys.exc_info()
     record = logging.makeLogRecord({"msg": "failed", "exc_info": exc_info})
-    line = json.loads(JsonFormatter().format(record))
+    line = json.loads(logs.JsonFormatter().format(record))
     assert "ValueError: bad" in line["exception"]
 
 
@@ -63,7 +63,7 @@ async def test_access_log_has_method_path_status_duration_and_request_id(
 ) -> None:
     caplog.set_level(logging.INFO, logger=access_logger.name)
     server = await aiohttp_server(
-        create_app(settings), access_log_class=AccessLogger, access_log=access_logger
+        create_app(settings), access_log_class=logs.AccessLogger, access_log=access_logger
     )
     client: TestClient[web.Request, None] = await aiohttp_client(server)
     await client.get("/livez", headers={"X-Request-ID": "acc-1"})

@@ -40,7 +40,4 @@ async def test_security_headers_on_api_answers(client: Client) -> None:
 
 async def test_server_header_reveals_no_versions(client: Client) -> None:
     response = await client.get("/livez")
-    server = response.headers["Server"]
-    assert "aiohttp" not in server.lower()
-    assert "python" not in server.lower()
-    assert not any(char.isdigit() for char in server.replace("{{ cookiecutter.project_slug }}", ""))
+    assert response.headers["Server"] == "{{ cookiecutter.project_slug }}"

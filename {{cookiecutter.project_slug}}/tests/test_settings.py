@@ -47,7 +47,11 @@ def test_bad_value_exits_the_process_non_zero_without_traceback() -> None:
 def test_database_password_is_masked_in_repr() -> None:
     settings = Settings(
         _env_file=None,
+{%- if cookiecutter.database == "sqlite" %}
+        database_url="sqlite+aiosqlite:///./var/hunter2.sqlite3",
+{%- else %}
         database_url="postgresql+asyncpg://app:hunter2@db/app",
+{%- endif %}
     )
     assert "hunter2" not in repr(settings)
     assert "hunter2" not in str(settings.model_dump())

@@ -4,7 +4,8 @@ from aiohttp import web
 
 from . import health{% if cookiecutter.use_metrics %}, metrics{% endif %}, openapi
 {% if cookiecutter.use_redis %}from .cache import redis_context
-{% endif %}{% if cookiecutter.database != "none" %}from .db import database_context
+{% endif %}from .cors import setup_cors
+{% if cookiecutter.database != "none" %}from .db import database_context
 {% endif %}from .items import views as items
 from .items.context import items_context
 from .middlewares import (
@@ -56,4 +57,6 @@ def create_app(settings: Settings) -> web.Application:
     ]
     add_endpoints(app.router, endpoints)
     openapi.setup_docs(app, endpoints)
+    if settings.cors_origins:
+        setup_cors(app, settings.cors_origins)
     return app

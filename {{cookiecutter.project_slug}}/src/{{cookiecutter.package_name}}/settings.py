@@ -1,10 +1,10 @@
 """Typed settings, read once at start from the environment and an optional `.env` file."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from aiohttp import web
-from pydantic import Field{% if cookiecutter.database != "none" or cookiecutter.use_redis %}, SecretStr{% endif %}
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field{% if cookiecutter.database != "none" or cookiecutter.use_redis %}, SecretStr{% endif %}, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 {%- if cookiecutter.database == "sqlite" %}
 
@@ -36,10 +36,13 @@ class Settings(BaseSettings):
 {%- if cookiecutter.database == "postgresql" %}
     db_pool_size: int = Field(10, ge=1, le=100, description="Connections kept in the pool.")
     db_max_overflow: int = Field(5, ge=0, le=100, description="Extra connections under load.")
+    db_statement_timeout: float = Field(
+        10.0, gt=0, description="Seconds PostgreSQL lets one statement run before cancelling it."
+    )
 {%- endif %}
 {%- if cookiecutter.database != "none" %}
     db_timeout: float = Field(
-        5.0, gt=0, description="Seconds a readiness probe or pool checkout may take."
+        5.0, gt=0, description="Seconds a connection, readiness probe or pool checkout may take."
     )
 {%- endif %}
 {%- if cookiecutter.use_redis %}
@@ -62,6 +65,17 @@ class Settings(BaseSettings):
     client_max_size: int = Field(
         1024 * 1024, ge=1024, description="Largest accepted request body, in bytes."
     )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API, comma-separated; none by default.",
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
 
 settings_key = web.AppKey("settings", Settings)

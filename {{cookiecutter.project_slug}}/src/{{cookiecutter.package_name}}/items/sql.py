@@ -1,11 +1,17 @@
-"""Items in the SQL database: each operation is one statement in its own session."""
+"""Items in the SQL database: each operation is one statement in its own session.
 
+A database that cannot be reached or does not answer in time makes the operation a 503.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, NoReturn
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ..db import unavailable_as_503
 from ..models import Item, utc_now
 from ..schemas import ItemOut
 from .repository import name_taken, not_found, stale
@@ -17,8 +23,15 @@ class SqlItemRepository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        """A session whose outages become 503 answers."""
+        with unavailable_as_503():
+            async with self._sessions() as session:
+                yield session
+
     async def create(self, values: dict[str, Any]) -> ItemOut:
-        async with self._sessions() as session:
+        async with self._session() as session:
             item = Item(**values)
             session.add(item)
             try:
@@ -28,14 +41,14 @@ class SqlItemRepository:
             return ItemOut.model_validate(item)
 
     async def get(self, item_id: int) -> ItemOut:
-        async with self._sessions() as session:
+        async with self._session() as session:
             item = await session.get(Item, item_id)
             if item is None:
                 raise not_found(item_id)
             return ItemOut.model_validate(item)
 
     async def list(self, limit: int, offset: int) -> tuple[list[ItemOut], int]:
-        async with self._sessions() as session:
+        async with self._session() as session:
             rows = await session.scalars(select(Item).order_by(Item.id).limit(limit).offset(offset))
             total = await session.scalar(select(func.count()).select_from(Item))
             return [ItemOut.model_validate(item) for item in rows], total or 0
@@ -53,7 +66,7 @@ class SqlItemRepository:
         )
         if expected_version is not None:
             statement = statement.where(Item.version == expected_version)
-        async with self._sessions() as session:
+        async with self._session() as session:
             try:
                 item = await session.scalar(statement)
                 await session.commit()
@@ -67,7 +80,7 @@ class SqlItemRepository:
         statement = delete(Item).where(Item.id == item_id).returning(Item.id)
         if expected_version is not None:
             statement = statement.where(Item.version == expected_version)
-        async with self._sessions() as session:
+        async with self._session() as session:
             deleted = await session.scalar(statement)
             await session.commit()
             if deleted is None:

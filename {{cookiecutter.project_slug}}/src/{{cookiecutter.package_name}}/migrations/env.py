@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations over an async engine (aiosqlite or asyncpg)."""
+"""Alembic environment: runs the migrations over an async engine ({% if cookiecutter.database == "sqlite" %}aiosqlite{% else %}asyncpg{% endif %})."""
 
 import asyncio
 
@@ -7,7 +7,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from {{ cookiecutter.package_name }} import db, models, settings
+from {{ cookiecutter.package_name }} import {% if cookiecutter.database == "sqlite" %}db, {% endif %}models, settings
 
 config = context.config
 target_metadata = models.Base.metadata
@@ -49,5 +49,7 @@ async def run_online(url: str) -> None:
 if context.is_offline_mode():
     run_offline()
 else:
+{%- if cookiecutter.database == "sqlite" %}
     db.ensure_sqlite_folder(database_url())
+{%- endif %}
     asyncio.run(run_online(database_url()))

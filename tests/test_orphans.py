@@ -1,0 +1,64 @@
+"""No orphans: a component that was not chosen leaves no trace in the generated project.
+
+Removing its files (the manifest's job) is not enough: no dependency, import, setting,
+README section, Makefile target or CI step of it may remain. Each row names words that only
+that component would bring, and the bake without it must not contain them anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple
+
+import pytest
+
+from baking import Baked, files
+
+
+class Absent(NamedTuple):
+    id: str
+    answers: dict[str, Any]
+    words: tuple[str, ...]  # case-insensitive regular expressions
+
+
+ABSENT = [
+    Absent("no-metrics", {"use_metrics": False},
+           ("prometheus", r"/metrics\b", "multiproc_dir")),
+    Absent("no-redis", {"use_redis": False},
+           ("redis", "cache_ttl", "cache_prefix", r"\bcached\b")),
+    Absent("no-database", {"database": "none"},
+           ("sqlalchemy", "alembic", "database_url", "migrat", "aiosqlite", "asyncpg", "sqlite",
+            "postgres", "sessionmaker")),
+    Absent("sqlite-only", {"database": "sqlite"}, ("asyncpg", "postgres")),
+    Absent("postgresql-only", {"database": "postgresql"}, ("aiosqlite", r"\.sqlite3", "wal")),
+    Absent("no-docker", {"use_docker": False},
+           ("dockerfile", "docker", r"compose\.yaml", "healthcheck")),
+    Absent("no-kubernetes", {"use_kubernetes": False}, ("kubernetes", "k8s", "kubectl")),
+    Absent("no-ci", {"ci": "none"}, (r"\.github", "github actions", "gitlab")),
+    Absent("github-only", {"ci": "github"}, ("gitlab",)),
+    Absent("no-precommit", {"use_precommit": False}, ("pre-commit",)),
+]  # fmt: skip
+
+
+@pytest.fixture(params=ABSENT, ids=[row.id for row in ABSENT])
+def row(request: pytest.FixtureRequest) -> Absent:
+    return request.param
+
+
+@pytest.fixture
+def combination(row: Absent) -> dict[str, Any]:
+    return row.answers
+
+
+def test_a_component_not_chosen_leaves_no_trace(row: Absent, baked: Baked) -> None:
+    patterns = {word: re.compile(word, re.IGNORECASE) for word in row.words}
+    hits = []
+    for path in files(baked.project):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for number, line in enumerate(text.splitlines(), 1):
+            hits.extend(
+                f"{path.relative_to(baked.project)}:{number}: {word!r} in {line.strip()!r}"
+                for word, pattern in patterns.items()
+                if pattern.search(line)
+            )
+    assert not hits, "\n".join(hits)
