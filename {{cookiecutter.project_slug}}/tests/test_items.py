@@ -10,7 +10,7 @@ ITEMS = "/api/v1/items"
 
 
 async def test_create_answers_201_with_location_and_etag(client: Client) -> None:
-    response = await client.post(ITEMS, json={"name": "  lamp  ", "description": "A desk lamp"})
+    response = await client.post(ITEMS, json={"name": "lamp", "description": "A desk lamp"})
     assert response.status == 201
     body = await response.json()
     assert body["name"] == "lamp"
@@ -85,7 +85,9 @@ async def test_patch_changes_only_the_given_fields(client: Client) -> None:
     assert (body["name"], body["description"], body["version"]) == ("shelf", "birch", 2)
 
 
-@pytest.mark.parametrize("patch", [{}, {"name": None}, {"name": ""}, {"size": 3}])
+@pytest.mark.parametrize(
+    "patch", [{}, {"name": None}, {"name": ""}, {"name": " \t "}, {"name": "a\0b"}, {"size": 3}]
+)
 async def test_patch_refuses_empty_or_invalid_changes(
     client: Client, patch: dict[str, object]
 ) -> None:
@@ -108,7 +110,7 @@ async def test_missing_item_is_404_for_every_method(client: Client, method: str)
     assert body["detail"] == "Item 999999 does not exist."
 
 
-@pytest.mark.parametrize("item_id", ["abc", "-1", "1.5", str(2**64)])
+@pytest.mark.parametrize("item_id", ["abc", "-1", "1.5", str(2**31), str(2**64)])
 async def test_ids_that_cannot_exist_are_404(client: Client, item_id: str) -> None:
     await assert_problem(await client.get(f"{ITEMS}/{item_id}"), 404)
 
@@ -156,3 +158,10 @@ async def test_concurrent_patches_with_if_match_let_exactly_one_win(client: Clie
     assert sorted(response.status for response in responses) == [200, 412, 412, 412, 412]
     final = await (await client.get(url)).json()
     assert final["version"] == 2
+
+
+async def test_a_bad_body_is_reported_before_a_stale_if_match(client: Client) -> None:
+    created = await create_item(client, "order")
+    url = f"{ITEMS}/{created['id']}"
+    response = await client.put(url, json={"description": "no name"}, headers={"If-Match": '"9"'})
+    await assert_problem(response, 422)

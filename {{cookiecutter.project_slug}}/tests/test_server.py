@@ -3,22 +3,22 @@
 import asyncio
 {%- endif %}
 import http.client
-import os
 import signal
+{%- if cookiecutter.database != "none" %}
 import socket
+{%- endif %}
 {%- if cookiecutter.database == "sqlite" %}
 import sqlite3
 {%- endif %}
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 {%- if cookiecutter.use_redis %}
 import uuid
 {%- endif %}
-from collections.abc import Callable, Iterator
+{%- if cookiecutter.database != "none" %}
+from collections.abc import Iterator
 from contextlib import contextmanager
+{%- endif %}
 from pathlib import Path
 from typing import Self
 
@@ -28,19 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 {%- endif %}
 
-START_TIMEOUT = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def get(url: str) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.status, response.read().decode()
+from .live import environment_for, get, server
 
 
 @pytest.fixture
@@ -53,78 +41,17 @@ def environment(
     redis_url: str,
 {%- endif %}
 ) -> dict[str, str]:
-    """The environment of a server on a free loopback port, pointing at the test services."""
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "HOST": "127.0.0.1",
-        "PORT": str(free_port()),
-        "LOG_FORMAT": "json",
-        "SHUTDOWN_TIMEOUT": "5",
+    """A server on a free loopback port, pointing at the test services."""
+    return environment_for(
+        tmp_path,
 {%- if cookiecutter.database != "none" %}
-        "DATABASE_URL": database_url,
+        DATABASE_URL=database_url,
 {%- endif %}
 {%- if cookiecutter.use_redis %}
-        "REDIS_URL": redis_url,
-        "CACHE_PREFIX": f"test-{uuid.uuid4().hex}:",
+        REDIS_URL=redis_url,
+        CACHE_PREFIX=f"test-{uuid.uuid4().hex}:",
 {%- endif %}
-        "TMPDIR": str(tmp_path),
-    }
-
-
-class Server:
-    """A running `python -m <package> serve` and the file its log goes to."""
-
-    def __init__(self, environment: dict[str, str], cwd: Path) -> None:
-        self.base = f"http://127.0.0.1:{environment['PORT']}"
-        self.log = cwd / "server.log"
-        with self.log.open("w") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve"],
-                env=environment,
-                cwd=cwd,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-            )
-
-    def logged(self) -> str:
-        return self.log.read_text(encoding="utf-8")
-
-    def wait_until(self, ready: Callable[[], bool], what: str) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not ready():
-            if self.process.poll() is not None:
-                pytest.fail(f"the server exited with {self.process.returncode}:\n{self.logged()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"{what} did not happen in time:\n{self.logged()}")
-            time.sleep(0.1)
-
-    def answers(self) -> bool:
-        try:
-            return get(f"{self.base}/livez")[0] == 200
-        except OSError:
-            return False
-
-    def stop(self) -> int:
-        """Send SIGTERM and return the exit code."""
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=20)
-
-
-@contextmanager
-def server(environment: dict[str, str], cwd: Path) -> Iterator[Server]:
-    """Start the service and wait until every worker logged its start and /livez answers."""
-    running = Server(environment, cwd)
-    workers = int(environment.get("WORKERS", "1"))
-    try:
-        running.wait_until(
-            lambda: running.logged().count('"message":"serving on') == workers, "the start"
-        )
-        running.wait_until(running.answers, "an answer from /livez")
-        yield running
-    finally:
-        if running.process.poll() is None:
-            running.process.kill()
-            running.process.wait()
+    )
 
 
 def test_serves_and_exits_0_on_sigterm(environment: dict[str, str], tmp_path: Path) -> None:

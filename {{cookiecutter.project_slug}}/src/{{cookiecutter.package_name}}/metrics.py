@@ -1,7 +1,8 @@
 """Prometheus metrics: request count, latency histogram and in-flight gauge, served at /metrics.
 
-Routes are labelled by their resource (`/api/v1/items/{item_id}`), never the raw path, so a
-client cannot grow the number of series. The registry belongs to the app, not the module.
+Routes are labelled by their resource (`/api/v1/items/{item_id}`), never the raw path, and
+an unknown method as "other", so a client cannot grow the number of series. The registry
+belongs to the app, not the module.
 With WORKERS > 1 every worker writes its samples to files in PROMETHEUS_MULTIPROC_DIR and
 /metrics answers the sum over all workers, whichever worker is asked.
 """
@@ -20,6 +21,8 @@ from prometheus_client.multiprocess import MultiProcessCollector, mark_process_d
 from .routing import Endpoint
 
 _UNMATCHED: Final = "<unmatched>"
+_METHODS: Final = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+_OTHER: Final = "other"
 # prometheus_client switches to its multi-process mode when this is set before it is imported.
 MULTIPROCESS_DIR: Final = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -58,8 +61,14 @@ metrics_key = web.AppKey("metrics", Metrics)
 
 
 def metrics_middleware(metrics: Metrics) -> Middleware:
-    """Count and time every request, labelled by method, route resource and status."""
+    """Count and time every request, labelled by method, route resource and status.
+
+    `labels()` builds a tuple and takes a lock on every call, so each label set's child is
+    looked up once and kept here (the label sets are bounded, see above).
+    """
     requests, latency, in_progress = metrics.requests, metrics.latency, metrics.in_progress
+    counters: dict[tuple[str, str, int], Counter] = {}
+    histograms: dict[tuple[str, str], Histogram] = {}
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -68,14 +77,27 @@ def metrics_middleware(metrics: Metrics) -> Middleware:
         status = 500
         try:
             response = await handler(request)
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        else:
             status = response.status
             return response
         finally:
+            elapsed = time.perf_counter() - start
             in_progress.dec()
             resource = request.match_info.route.resource
             route = resource.canonical if resource is not None else _UNMATCHED
-            requests.labels(request.method, route, str(status)).inc()
-            latency.labels(request.method, route).observe(time.perf_counter() - start)
+            method = request.method if request.method in _METHODS else _OTHER
+            key = (method, route)
+            histogram = histograms.get(key)
+            if histogram is None:
+                histogram = histograms[key] = latency.labels(method, route)
+            histogram.observe(elapsed)
+            counter = counters.get((method, route, status))
+            if counter is None:
+                counter = counters[method, route, status] = requests.labels(method, route, status)
+            counter.inc()
 
     return middleware
 

@@ -14,7 +14,7 @@ from typing import Any, Final
 import orjson
 from aiohttp import web
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from swagger_ui_bundle import swagger_ui_path
 
 from . import __version__
@@ -48,10 +48,14 @@ _DOCS_PAGE: Final = b"""<!doctype html>
 _DOCS_INIT: Final = b'window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});\n'
 
 
-def _models(endpoints: Iterable[Endpoint]) -> set[type[BaseModel]]:
-    found: set[type[BaseModel]] = {Problem}
+def _models(endpoints: Iterable[Endpoint]) -> set[tuple[type[BaseModel], JsonSchemaMode]]:
+    """Request bodies as they are validated, responses as they are serialised."""
+    found: set[tuple[type[BaseModel], JsonSchemaMode]] = {(Problem, "serialization")}
     for endpoint in endpoints:
-        found.update(m for m in (endpoint.body, endpoint.response) if m is not None)
+        if endpoint.body is not None:
+            found.add((endpoint.body, "validation"))
+        if endpoint.response is not None:
+            found.add((endpoint.response, "serialization"))
     return found
 
 
@@ -116,11 +120,9 @@ def _operation(endpoint: Endpoint, refs: dict[type[BaseModel], dict[str, Any]]) 
 def build_document(endpoints: Iterable[Endpoint]) -> dict[str, Any]:
     """The OpenAPI 3.1 document describing exactly these endpoints."""
     endpoints = list(endpoints)
-    models = sorted(_models(endpoints), key=lambda model: model.__name__)
-    refs_by_mode, definitions = models_json_schema(
-        [(model, "serialization") for model in models], ref_template=_REF
-    )
-    refs = {model: refs_by_mode[(model, "serialization")] for model in models}
+    models = sorted(_models(endpoints), key=lambda pair: (pair[0].__name__, pair[1]))
+    refs_by_mode, definitions = models_json_schema(models, ref_template=_REF)
+    refs = {model: refs_by_mode[(model, mode)] for model, mode in models}
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
         paths.setdefault(endpoint.openapi_path, {})[endpoint.method.lower()] = _operation(

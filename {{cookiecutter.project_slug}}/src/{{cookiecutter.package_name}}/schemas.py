@@ -5,8 +5,12 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Description = Annotated[str, StringConstraints(max_length=1000)]
+# Text is stored as given, so that the OpenAPI schema (a pattern) and the validation say the
+# same thing. No NUL characters (PostgreSQL refuses them); a name is not blank.
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$")
+]
+Description = Annotated[str, StringConstraints(max_length=1000, pattern=r"^[^\x00]*$")]
 
 
 class Status(BaseModel):
@@ -31,7 +35,8 @@ class Problem(BaseModel):
 class ItemIn(BaseModel):
     """Body of POST and PUT: every field of an item."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Python's regular expressions, as JSON Schema tools (and clients) read the pattern.
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
     name: Name
     description: Description | None = None
@@ -40,7 +45,7 @@ class ItemIn(BaseModel):
 class ItemPatch(BaseModel):
     """Body of PATCH: only the fields to change."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
     name: Name | None = None
     description: Description | None = None

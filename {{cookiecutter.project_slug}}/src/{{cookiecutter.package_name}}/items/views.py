@@ -10,7 +10,8 @@ from ..schemas import ItemIn, ItemOut, ItemPage, ItemPatch, Page
 from .repository import items_key, not_found
 
 PREFIX: Final = "/api/v1/items"
-_MAX_ID: Final = 2**63 - 1
+# Ids are 32-bit integers in every database (PostgreSQL's INTEGER); a larger one cannot exist.
+_MAX_ID: Final = 2**31 - 1
 
 
 def _json(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -61,16 +62,17 @@ async def get(request: web.Request) -> web.Response:
 
 async def replace(request: web.Request) -> web.Response:
     """PUT: set every field."""
-    item_id, expected = _item_id(request), _expected_version(request)
-    data = await read_json(request, ItemIn)
+    # The request itself is checked before its precondition: a bad body is 400/422, not 412.
+    item_id, data = _item_id(request), await read_json(request, ItemIn)
+    expected = _expected_version(request)
     item = await request.app[items_key].update(item_id, data.model_dump(), expected)
     return _item_response(item)
 
 
 async def patch(request: web.Request) -> web.Response:
     """PATCH: set only the given fields."""
-    item_id, expected = _item_id(request), _expected_version(request)
-    data = await read_json(request, ItemPatch)
+    item_id, data = _item_id(request), await read_json(request, ItemPatch)
+    expected = _expected_version(request)
     item = await request.app[items_key].update(
         item_id, data.model_dump(exclude_unset=True), expected
     )

@@ -1,0 +1,97 @@
+"""A live server process for the tests that need a real socket: start, probe, stop."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+START_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status, response.read().decode()
+
+
+class Server:
+    """A running `python -m <package> serve` and the file its log goes to."""
+
+    def __init__(self, environment: dict[str, str], cwd: Path) -> None:
+        self.base = f"http://127.0.0.1:{environment['PORT']}"
+        self.log = cwd / "server.log"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve"],
+                env=environment,
+                cwd=cwd,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+
+    def logged(self) -> str:
+        return self.log.read_text(encoding="utf-8")
+
+    def wait_until(self, ready: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not ready():
+            if self.process.poll() is not None:
+                pytest.fail(f"the server exited with {self.process.returncode}:\n{self.logged()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"{what} did not happen in time:\n{self.logged()}")
+            time.sleep(0.1)
+
+    def answers(self) -> bool:
+        try:
+            return get(f"{self.base}/livez")[0] == 200
+        except OSError:
+            return False
+
+    def stop(self) -> int:
+        """Send SIGTERM and return the exit code."""
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=20)
+
+
+@contextmanager
+def server(environment: dict[str, str], cwd: Path) -> Iterator[Server]:
+    """Start the service and wait until every worker logged its start and /livez answers."""
+    running = Server(environment, cwd)
+    workers = int(environment.get("WORKERS", "1"))
+    try:
+        running.wait_until(
+            lambda: running.logged().count('"message":"serving on') == workers, "the start"
+        )
+        running.wait_until(running.answers, "an answer from /livez")
+        yield running
+    finally:
+        if running.process.poll() is None:
+            running.process.kill()
+            running.process.wait()
+
+
+def environment_for(folder: Path, **settings: str) -> dict[str, str]:
+    """The environment of a server on a free loopback port with these settings."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOST": "127.0.0.1",
+        "PORT": str(free_port()),
+        "LOG_FORMAT": "json",
+        "SHUTDOWN_TIMEOUT": "5",
+        "TMPDIR": str(folder),
+        **settings,
+    }
