@@ -7,6 +7,7 @@ install targets follow, `make dev`, `make help` and `.editorconfig`.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -15,7 +16,6 @@ import signal
 import socket
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -227,6 +227,30 @@ def test_renovate_is_configured_for_gitlab(baked: Baked, combination: dict[str, 
     assert not (baked.project / ".github").exists()
 
 
+# Files that GitHub, GitLab, Dependabot and Renovate read, against SchemaStore's schemas
+# (shipped inside check-jsonschema: no network needed).
+SCHEMAS = {
+    ".github/workflows/ci.yml": "vendor.github-workflows",
+    ".github/dependabot.yml": "vendor.dependabot",
+    ".gitlab-ci.yml": "vendor.gitlab-ci",
+    "renovate.json": "vendor.renovate",
+}
+
+
+def test_ci_and_bot_files_match_their_schemas(bake_shared: Any) -> None:
+    found: dict[str, list[Path]] = {schema: [] for schema in SCHEMAS.values()}
+    for answers in SUPPORTED:
+        project = bake_shared(answers).project
+        for name, schema in SCHEMAS.items():
+            if (project / name).is_file():
+                found[schema].append(project / name)
+    for schema, paths in found.items():
+        assert paths, f"no bake has a file for {schema}"
+        command = [BIN / "check-jsonschema", "--builtin-schema", schema, *paths]
+        result = run(command, cwd=TEMPLATE)
+        assert result.returncode == 0, result.stdout
+
+
 # The lock file.
 
 
@@ -244,7 +268,8 @@ def project_copy(tmp_path: Path, default: Baked) -> Path:
 
 
 def _dry_run(project: Path, *args: str) -> str:
-    result = run(["make", "--no-print-directory", "-n", *args], cwd=project)
+    # PYTHON given: the Makefile's search for an interpreter is slow where pyenv shims are.
+    result = run(["make", "--no-print-directory", "-n", "PYTHON=python3", *args], cwd=project)
     assert result.returncode == 0, result.stdout
     return result.stdout
 
@@ -277,22 +302,27 @@ def _free_port() -> int:
 
 def _wait_until_live(port: int, deadline: float) -> None:
     while time.monotonic() < deadline:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=1) as answer:
-                if answer.status == 200:
-                    return
+            connection.request("GET", "/livez")
+            if connection.getresponse().status == 200:
+                return
         except OSError:
             time.sleep(0.2)
+        finally:
+            connection.close()
     pytest.fail(f"nothing answered on port {port}")
 
 
 @pytest.fixture
 def clean_env() -> dict[str, str]:
-    """This process's environment without its virtual environment and pytest's variables."""
+    """This process's environment without its virtual environment, pytest's variables and
+    settings that would point the project elsewhere."""
+    dropped = {"VIRTUAL_ENV", "PYTHONPATH", "DATABASE_URL", "REDIS_URL", "HOST", "PORT"}
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("VIRTUAL_ENV", "PYTHONPATH") and not key.startswith(("PYTEST_", "MAKE"))
+        if key not in dropped and not key.startswith(("PYTEST_", "MAKE"))
     }
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if Path(p) != BIN)
     return env

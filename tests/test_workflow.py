@@ -10,14 +10,16 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from baking import TEMPLATE, Baked, as_cli, questions
+from baking import BIN, TEMPLATE, Baked, as_cli, questions, run
 
 WORKFLOW = TEMPLATE / ".github" / "workflows" / "template.yml"
+DEPENDABOT = TEMPLATE / ".github" / "dependabot.yml"
 PYTHONS = ["3.11", "3.12", "3.13"]
 EXPRESSION = re.compile(r"\$\{\{(?P<body>.*?)\}\}")
 # Contexts and functions of GitHub's expression language that this workflow may use.
@@ -197,10 +199,28 @@ def test_option_set_is_accepted_by_the_hooks(
     assert not (baked.project / ".github" / "workflows" / WORKFLOW.name).exists()
 
 
+def test_projects_get_only_the_test_urls(workflow: dict[Any, Any]) -> None:
+    # DATABASE_URL or REDIS_URL in the environment would override a baked project's own
+    # settings (a SQLite project pointed at PostgreSQL); the tests read TEST_*_URL.
+    for name, job in workflow["jobs"].items():
+        assert not {"DATABASE_URL", "REDIS_URL"} & set(job.get("env", {})), name
+
+
 def test_job_names_are_unique_and_readable(workflow: dict[Any, Any]) -> None:
     names = [job.get("name", key) for key, job in workflow["jobs"].items()]
     assert len(set(names)) == len(names)
     assert all(isinstance(name, str) and name for name in names)
+
+
+@pytest.mark.parametrize(
+    ("path", "schema"),
+    [(WORKFLOW, "vendor.github-workflows"), (DEPENDABOT, "vendor.dependabot")],
+    ids=["workflow", "dependabot"],
+)
+def test_matches_its_schema(path: Path, schema: str) -> None:
+    # SchemaStore's schemas, shipped inside check-jsonschema: no network needed.
+    result = run([BIN / "check-jsonschema", "--builtin-schema", schema, path], cwd=TEMPLATE)
+    assert result.returncode == 0, result.stdout
 
 
 def test_root_dependabot_watches_the_workflow_actions() -> None:
