@@ -43,16 +43,14 @@ CHOICES = {
     "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"),
 }
 # Options that are part of the contract but not built yet: refused rather than baked wrongly.
-NOT_YET = {
-    "task_queue": ("arq",),
-}
-NOT_YET_FLAGS = ("use_tracing", "use_sentry", "use_websocket")
+NOT_YET: dict[str, tuple[str, ...]] = {}
+NOT_YET_FLAGS: tuple[str, ...] = ()
 # Import names the generated project depends on; a package with one of these names would
 # shadow it.
 TAKEN_NAMES = {
-    "aiohttp", "aiosqlite", "alembic", "asyncpg", "blockbuster", "mypy", "orjson",
-    "prometheus_client", "pydantic", "pydantic_settings", "pytest", "redis", "ruff", "sqlalchemy",
-    "swagger_ui_bundle", "tests", "uvloop",
+    "aiohttp", "aiosqlite", "alembic", "arq", "asyncpg", "blockbuster", "mypy", "orjson",
+    "opentelemetry", "prometheus_client", "pydantic", "pydantic_settings", "pytest", "redis",
+    "ruff", "sentry_sdk", "sqlalchemy", "swagger_ui_bundle", "tests", "uvloop",
 }  # fmt: skip
 # Longer names push generated import lines past the line length that ruff enforces.
 MAX_NAME = 40
@@ -114,6 +112,8 @@ def problems() -> list[str]:
             refuse(key, "is not available in this version of the template yet")
     if FLAGS["use_kubernetes"] == "True" and FLAGS["use_docker"] != "True":
         refuse("use_kubernetes", "needs use_docker=true (the manifests deploy its image)")
+    if a["task_queue"] == "arq" and FLAGS["use_redis"] != "True":
+        refuse("task_queue", "needs use_redis=true (arq keeps its jobs in Redis)")
     return found
 
 

@@ -72,15 +72,28 @@ SUPPORTED: list[dict[str, Any]] = [
     {"ci": "gitlab", "database": "postgresql"},
     {"ci": "gitlab", "use_redis": True},
     {"ci": "gitlab", "python_version": "3.13"},
+    # The task queue lives in Redis; its worker joins compose and the manifests.
+    {"task_queue": "arq", "use_redis": True},
+    {"task_queue": "arq", "use_redis": True, "database": "none"},
+    {"task_queue": "arq", "use_redis": True, "use_kubernetes": True},
+    {"task_queue": "arq", "use_redis": True, "use_docker": False},
+    # The feed wraps the repository (SQL or in memory, cached or not); the rate limit comes
+    # with Redis and leaves /metrics alone only when there is one.
+    {"use_websocket": True},
+    {"use_websocket": True, "database": "none"},
+    {"use_websocket": True, "use_redis": True},
+    {"use_websocket": True, "use_metrics": False},
+    {"use_redis": True, "use_metrics": False},
+    # Tracing follows the database (query spans) and Redis (command spans); Sentry stands alone.
+    {"use_tracing": True},
+    {"use_sentry": True},
+    {"use_tracing": True, "database": "postgresql", "use_redis": True},
+    {"use_tracing": True, "database": "none"},
+    {"use_sentry": True, "database": "none"},
 ]
 GITHUB = [answers for answers in SUPPORTED if expected_answers(answers)["ci"] == "github"]
 
-NOT_YET: list[tuple[dict[str, Any], str, str]] = [
-    ({"task_queue": "arq"}, "task_queue", "arq"),
-    ({"use_tracing": True}, "use_tracing", "True"),
-    ({"use_sentry": True}, "use_sentry", "True"),
-    ({"use_websocket": True}, "use_websocket", "True"),
-]
+NOT_YET: list[tuple[dict[str, Any], str, str]] = []
 
 # Jinja that survived rendering. `${{ }}` (GitHub Actions) and `${#var}` (shell) are expected.
 LEFTOVERS = {

@@ -37,6 +37,8 @@ def _where(**wanted: Any) -> list[dict[str, Any]]:
 DOCKER = _where(use_docker=True)
 KUBERNETES = _where(use_kubernetes=True)
 GITLAB = _where(ci="gitlab")
+DOCKER_QUEUE = _where(use_docker=True, task_queue="arq")
+KUBERNETES_QUEUE = _where(use_kubernetes=True, task_queue="arq")
 # The longest slug pre_gen accepts (40 characters): every Kubernetes name made from it must fit.
 LONGEST_SLUG = "a" * 19 + "-" + "b" * 20
 
@@ -260,6 +262,22 @@ def test_compose_services_have_health_checks(baked: Baked, answers: dict[str, An
         }
         assert waiting, f"no service waits for {name}"
         assert set(waiting.values()) == {"service_healthy"}, waiting
+    assert ("worker" in services) == (answers["task_queue"] == "arq")
+
+
+@pytest.mark.parametrize("combination", DOCKER_QUEUE, ids=combination_id)
+def test_compose_worker_runs_the_jobs_and_is_checked(baked: Baked) -> None:
+    services = _read_yaml(baked.project / "compose.yaml")["services"]
+    worker = services["worker"]
+    command = ["python", "-m", baked.package, "worker"]
+    assert worker["command"] == command
+    # The image's HEALTHCHECK asks the web server, which a worker does not run.
+    assert worker["healthcheck"]["test"] == ["CMD", *command, "--check"]
+    assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert worker["environment"]["REDIS_URL"] == services["app"]["environment"]["REDIS_URL"]
+    assert "ports" not in worker
+    shutdown = float(env_example(baked)["SHUTDOWN_TIMEOUT"])
+    assert seconds(worker["stop_grace_period"]) > shutdown
 
 
 # --- Kubernetes -------------------------------------------------------------------------
@@ -300,8 +318,17 @@ class Manifests:
             yield from spec.get("initContainers", [])
             yield from spec["containers"]
 
+    def deployment(self, component: str = "server") -> dict[str, Any]:
+        """The Deployment of the server, or of another component (the worker)."""
+        (found,) = [
+            o
+            for o in self.all("Deployment")
+            if o["metadata"]["labels"]["app.kubernetes.io/component"] == component
+        ]
+        return found
+
     def server(self) -> dict[str, Any]:
-        (container,) = self.one("Deployment")["spec"]["template"]["spec"]["containers"]
+        (container,) = self.deployment()["spec"]["template"]["spec"]["containers"]
         return container
 
     def settings(self) -> dict[str, str]:
@@ -349,7 +376,7 @@ class TestKubernetes:
 
     def test_server_pods_are_selected_by_deployment_service_and_budget(self, baked: Baked) -> None:
         manifests = Manifests.read(baked.project)
-        deployment = manifests.one("Deployment")
+        deployment = manifests.deployment()
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         assert _selects(deployment["spec"]["selector"]["matchLabels"], labels)
         service = manifests.one("Service")
@@ -412,7 +439,7 @@ class TestKubernetes:
 
     def test_grace_period_covers_pre_stop_and_shutdown_timeout(self, baked: Baked) -> None:
         manifests = Manifests.read(baked.project)
-        spec = manifests.one("Deployment")["spec"]["template"]["spec"]
+        spec = manifests.deployment()["spec"]["template"]["spec"]
         pre_stop = manifests.server().get("lifecycle", {}).get("preStop", {})
         pause = 0.0
         if "exec" in pre_stop:
@@ -461,7 +488,7 @@ class TestKubernetes:
     def test_migrations_run_before_the_server(self, baked: Baked, answers: dict[str, Any]) -> None:
         manifests = Manifests.read(baked.project)
         command = ["python", "-m", baked.package, "migrate"]
-        pod = manifests.one("Deployment")["spec"]["template"]["spec"]
+        pod = manifests.deployment()["spec"]["template"]["spec"]
         migrating = [
             c
             for c in manifests.containers()
@@ -483,7 +510,7 @@ class TestKubernetes:
         self, baked: Baked, answers: dict[str, Any]
     ) -> None:
         manifests = Manifests.read(baked.project)
-        deployment = manifests.one("Deployment")["spec"]
+        deployment = manifests.deployment()["spec"]
         budget = manifests.one("PodDisruptionBudget")["spec"]
         if answers["database"] == "sqlite":
             assert deployment["replicas"] == 1
@@ -508,6 +535,55 @@ class TestKubernetes:
             assert budget["maxUnavailable"] >= 1
 
 
+@pytest.mark.parametrize("combination", KUBERNETES_QUEUE, ids=combination_id)
+class TestKubernetesWorker:
+    def test_runs_the_worker_and_is_probed_by_its_check(self, baked: Baked) -> None:
+        worker = Manifests.read(baked.project).deployment("worker")
+        (container,) = worker["spec"]["template"]["spec"]["containers"]
+        command = ["python", "-m", baked.package, "worker"]
+        assert container["command"] == command
+        assert "ports" not in container
+        for probe in ("startupProbe", "livenessProbe"):
+            assert container[probe]["exec"]["command"] == [*command, "--check"], probe
+            # The check starts a Python process: give it time.
+            assert container[probe]["timeoutSeconds"] >= 5, probe
+
+    def test_pods_are_apart_from_the_server(self, baked: Baked) -> None:
+        manifests = Manifests.read(baked.project)
+        worker = manifests.deployment("worker")
+        labels = worker["spec"]["template"]["metadata"]["labels"]
+        assert _selects(worker["spec"]["selector"]["matchLabels"], labels)
+        selectors = {
+            "server": manifests.deployment()["spec"]["selector"]["matchLabels"],
+            "service": manifests.one("Service")["spec"]["selector"],
+            "budget": manifests.one("PodDisruptionBudget")["spec"]["selector"]["matchLabels"],
+        }
+        for name, selector in selectors.items():
+            assert not _selects(selector, labels), f"the {name} selects the worker's pods"
+        server_name = manifests.deployment()["metadata"]["name"]
+        for hpa in manifests.all("HorizontalPodAutoscaler"):
+            assert hpa["spec"]["scaleTargetRef"]["name"] == server_name
+
+    def test_is_locked_down_like_the_server(self, baked: Baked) -> None:
+        manifests = Manifests.read(baked.project)
+        server = manifests.deployment()["spec"]["template"]["spec"]
+        worker = manifests.deployment("worker")["spec"]["template"]["spec"]
+        pod = ("runAsNonRoot", "runAsUser", "runAsGroup", "seccompProfile")
+        assert {k: worker["securityContext"][k] for k in pod} == {
+            k: server["securityContext"][k] for k in pod
+        }
+        assert worker["containers"][0]["securityContext"] == manifests.server()["securityContext"]
+        assert worker["automountServiceAccountToken"] is False
+        assert worker["enableServiceLinks"] is False
+
+    def test_grace_period_covers_shutdown_timeout(self, baked: Baked) -> None:
+        manifests = Manifests.read(baked.project)
+        spec = manifests.deployment("worker")["spec"]["template"]["spec"]
+        default = float(env_example(baked)["SHUTDOWN_TIMEOUT"])
+        configured = float(manifests.settings().get("SHUTDOWN_TIMEOUT", default))
+        assert spec["terminationGracePeriodSeconds"] > max(default, configured)
+
+
 def assert_valid_names(names: list[str], manifests: Manifests) -> None:
     """Object names are DNS-1123 labels (Services and Jobs need that); label values fit too."""
     for name in names:
@@ -526,7 +602,7 @@ def assert_database_on_the_volume(baked: Baked, manifests: Manifests) -> None:
     assert url is not None, "the image sets no DATABASE_URL for SQLite"
     database_file = Path(url.partition(":///")[2])
     claim = manifests.one("PersistentVolumeClaim")
-    spec = manifests.one("Deployment")["spec"]["template"]["spec"]
+    spec = manifests.deployment()["spec"]["template"]["spec"]
     (volume,) = [
         v["name"]
         for v in spec["volumes"]
@@ -539,11 +615,13 @@ def assert_database_on_the_volume(baked: Baked, manifests: Manifests) -> None:
 
 def test_longest_slug_gives_valid_kubernetes_names(bake_fresh: Any) -> None:
     baked = bake_fresh(
-        {"project_slug": LONGEST_SLUG, "use_kubernetes": True, "database": "postgresql"}
-    )
+        {"project_slug": LONGEST_SLUG, "use_kubernetes": True, "database": "postgresql",
+         "use_redis": True, "task_queue": "arq"}
+    )  # fmt: skip
     manifests = Manifests.read(baked.project)
     names = [o["metadata"]["name"] for o in manifests.objects]
     assert f"{LONGEST_SLUG}-migrate" in names
+    assert f"{LONGEST_SLUG}-worker" in names
     assert_valid_names(names, manifests)
 
 

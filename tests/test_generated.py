@@ -28,11 +28,12 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 # Representative combinations, fully installed, type-checked and tested.
 COMBINATIONS: list[dict[str, Any]] = [
     {},  # sqlite, metrics, docker, github, pre-commit, MIT, Python 3.11
-    {"database": "postgresql", "use_redis": True, "use_kubernetes": True},
-    {"database": "none", "ci": "gitlab"},
+    {"database": "postgresql", "use_redis": True, "use_kubernetes": True, "task_queue": "arq",
+     "use_websocket": True},
+    {"database": "none", "ci": "gitlab", "use_tracing": True, "use_sentry": True},
     {"database": "none", "use_redis": True, "use_metrics": False, "use_docker": False},
     {"database": "postgresql", "python_version": "3.13", "license": "Apache-2.0"},
-]
+]  # fmt: skip
 
 
 def database_url() -> str:

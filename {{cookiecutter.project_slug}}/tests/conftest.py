@@ -13,7 +13,7 @@ from collections.abc import {% if cookiecutter.database != "none" %}AsyncIterato
 
 import pytest
 from blockbuster import BlockBuster, blockbuster_ctx
-{%- if cookiecutter.database != "none" or cookiecutter.use_redis %}
+{%- if cookiecutter.database != "none" or cookiecutter.use_redis or cookiecutter.use_sentry %}
 from pydantic import SecretStr
 {%- endif %}
 from pytest_aiohttp import AiohttpClient
@@ -35,6 +35,9 @@ from .services import create_database, drop_database, redis_reachable, require
 from .services import create_database, drop_database, require
 {%- elif cookiecutter.use_redis %}
 from .services import redis_reachable, require
+{%- endif %}
+{%- if cookiecutter.task_queue == "arq" %}
+from .worker_process import forget_keys
 {%- endif %}
 {%- if cookiecutter.database == "postgresql" or cookiecutter.use_redis %}
 {% endif %}
@@ -100,8 +103,32 @@ def settings(
         # Keys of this test only: runs sharing one Redis never see each other's data.
         cache_prefix=f"test-{uuid.uuid4().hex}:",
 {%- endif %}
+{%- if cookiecutter.use_tracing %}
+        # Whatever the environment says, tests export no spans (test_tracing.py keeps its own).
+        otel_exporter_otlp_endpoint="",
+        otel_exporter_otlp_traces_endpoint="",
+{%- endif %}
+{%- if cookiecutter.use_sentry %}
+        # Nor do they report to Sentry (test_sentry.py keeps its events in memory).
+        sentry_dsn=SecretStr(""),
+{%- endif %}
         log_format="console",
     )
+{%- if cookiecutter.task_queue == "arq" %}
+
+
+@pytest.fixture(autouse=True)
+def forget_jobs(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test with settings, delete the jobs and queue its app left in Redis.
+
+    Nothing expires a queue by itself, and no worker empties the queues of finished tests.
+    """
+    used = "settings" in request.fixturenames
+    settings: Settings | None = request.getfixturevalue("settings") if used else None
+    yield
+    if settings is not None:
+        forget_keys(settings.redis_url.get_secret_value(), settings.cache_prefix)
+{%- endif %}
 
 
 @pytest.fixture(autouse=True)

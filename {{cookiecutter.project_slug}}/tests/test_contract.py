@@ -23,10 +23,17 @@ from schemathesis.core.result import Ok
 from {{ cookiecutter.package_name }}.schemas import ItemIn, ItemPatch
 
 from .live import environment_for, server
+{%- if cookiecutter.task_queue == "arq" %}
+from .worker_process import forget_keys
+{%- endif %}
 
 Operation = APIOperation[Any, Any, Any, Any]
 # The docs pages and Swagger UI's files are for people, not API clients.
 FOR_PEOPLE = "^/docs"
+{%- if cookiecutter.use_websocket %}
+# A WebSocket: its 101 and its messages are not HTTP answers that requests could check.
+WEBSOCKET = "^/api/v1/items/feed$"
+{%- endif %}
 EXAMPLES = 40  # per operation and mode
 
 
@@ -55,7 +62,15 @@ def live_schema(
     )
     with server(environment, folder) as running:
         document = schemathesis.openapi.from_url(f"{running.base}/openapi.json")
+{%- if cookiecutter.use_websocket %}
+        yield document.exclude(path_regex=FOR_PEOPLE).exclude(path_regex=WEBSOCKET)
+{%- else %}
         yield document.exclude(path_regex=FOR_PEOPLE)
+{%- endif %}
+{%- if cookiecutter.task_queue == "arq" %}
+    # Each item made queued a job, which no worker takes here.
+    forget_keys(redis_url, environment["CACHE_PREFIX"])
+{%- endif %}
 
 
 def contract_of(operation: Operation, mode: GenerationMode) -> Callable[[], None]:

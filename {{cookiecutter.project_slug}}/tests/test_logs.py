@@ -1,13 +1,16 @@
 """Log records: the request id in each line, the JSON format, the access log."""
 
+import asyncio
+import io
 import json
 import logging
 import sys
+from collections.abc import Iterator
 
 import pytest
 from aiohttp import web
 from aiohttp.log import access_logger
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, make_mocked_request
 from pytest_aiohttp import AiohttpClient, AiohttpServer
 
 from {{ cookiecutter.package_name }} import logs
@@ -73,3 +76,84 @@ async def test_access_log_has_method_path_status_duration_and_request_id(
     assert record.__dict__["status"] == 200
     assert record.__dict__["request_id"] == "acc-1"
     assert record.__dict__["duration_ms"] >= 0
+
+
+@pytest.fixture
+def json_logger(request: pytest.FixtureRequest) -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    """A logger of this test alone, writing JSON lines to a string as `setup_logging` would."""
+    stream = io.StringIO()
+    handler = logs.BatchingStreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter())
+    handler.addFilter(logs.RequestIdFilter())
+    logger = logging.getLogger(f"test.{request.node.name}")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    yield logger, stream
+    logger.handlers.clear()
+
+
+def test_json_time_is_utc_to_the_millisecond() -> None:
+    record = logging.makeLogRecord({"msg": "x", "created": 1_700_000_000.1239})
+    line = json.loads(logs.JsonFormatter().format(record))
+    assert line["time"] == "2023-11-14T22:13:20.123+00:00"
+
+
+async def test_lines_logged_on_the_loop_are_written_together_at_its_next_turn(
+    json_logger: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, stream = json_logger
+    logger.info("first")
+    logger.warning("second")
+    assert stream.getvalue() == ""
+    await asyncio.sleep(0)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["message"] for line in lines] == ["first", "second"]
+
+
+def test_a_line_logged_off_the_loop_is_written_at_once(
+    json_logger: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, stream = json_logger
+    logger.info("now")
+    assert json.loads(stream.getvalue())["message"] == "now"
+
+
+async def test_access_line_without_a_record_is_the_line_the_record_gives(
+    json_logger: tuple[logging.Logger, io.StringIO], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    direct, direct_stream = json_logger
+    # pytest adds its capture handlers to loggers that do not propagate; here none may listen.
+    direct.handlers[1:] = []
+    recorded = logging.getLogger(f"{direct.name}.recorded")
+    recorded_stream = io.StringIO()
+    recorded.handlers[:] = [logs.BatchingStreamHandler(recorded_stream)]
+    recorded.handlers[0].setFormatter(logs.JsonFormatter())
+    recorded.propagate = False
+    # A filter listens on this logger: its access lines must go through records.
+    recorded.addFilter(lambda _record: True)
+
+    def no_records(*_args: object, **_kwargs: object) -> logging.LogRecord:
+        raise AssertionError("the direct path made a record")
+
+    monkeypatch.setattr(direct, "makeRecord", no_records)
+    request = make_mocked_request("GET", "/api/v1/items/7")
+    response = web.Response(status=404, headers={"X-Request-ID": "acc-2"})
+    for logger in (direct, recorded):
+        logs.AccessLogger(logger, "").log(request, response, 0.0123)
+    await asyncio.sleep(0)
+    recorded.handlers.clear()
+    lines = [json.loads(stream.getvalue()) for stream in (direct_stream, recorded_stream)]
+    for line, logger in zip(lines, (direct, recorded), strict=True):
+        assert line.pop("logger") == logger.name
+        assert line.pop("time").endswith("+00:00")
+    expected = {
+        "level": "INFO",
+        "message": "GET /api/v1/items/7 404",
+        "method": "GET",
+        "path": "/api/v1/items/7",
+        "status": 404,
+        "duration_ms": 12.3,
+        "request_id": "acc-2",
+    }
+    assert lines == [expected, expected]

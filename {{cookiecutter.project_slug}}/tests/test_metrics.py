@@ -41,3 +41,12 @@ async def test_unmatched_paths_share_one_label(client: Client) -> None:
     assert (
         sample("http_requests_total", 3.0, method="GET", route="<unmatched>", status="404") in text
     )
+
+
+async def test_methods_the_app_does_not_know_share_one_label(client: Client) -> None:
+    for method in ("BREW", "PURGE"):
+        await client.request(method, "/livez")
+    text = await (await client.get("/metrics")).text()
+    assert 'method="other"' in text
+    assert "BREW" not in text
+    assert "PURGE" not in text

@@ -1,4 +1,15 @@
-{% if cookiecutter.database != "none" -%}
+{% if cookiecutter.database != "none" and cookiecutter.task_queue == "arq" -%}
+"""The command line: `serve` (the default), `migrate` or `worker`; settings from the environment.
+
+`migrate` upgrades the database schema to the latest revision. `worker` runs the background
+jobs; `worker --check` exits 0 while a worker runs on this host.
+"""
+{%- elif cookiecutter.task_queue == "arq" -%}
+"""The command line: `serve` (the default) or `worker`; settings come from the environment.
+
+`worker` runs the background jobs; `worker --check` exits 0 while a worker runs on this host.
+"""
+{%- elif cookiecutter.database != "none" -%}
 """The command line: `serve` (the default) or `migrate`; settings come from the environment.
 
 `migrate` upgrades the database schema to the latest revision.
@@ -18,9 +29,10 @@ from pydantic import ValidationError
 {% endif %}from .logs import setup_logging
 from .server import serve, serve_workers
 from .settings import Settings
-
+{% if cookiecutter.task_queue == "arq" %}from .worker import check_worker, run_worker
+{% endif %}
 log = logging.getLogger("{{ cookiecutter.package_name }}")
-COMMANDS = ("serve",{% if cookiecutter.database != "none" %} "migrate"{% endif %})
+COMMANDS = ("serve",{% if cookiecutter.database != "none" %} "migrate"{% endif %}{% if cookiecutter.task_queue == "arq" %}{% if cookiecutter.database != "none" %},{% endif %} "worker"{% endif %})
 
 
 def load_settings() -> Settings:
@@ -38,7 +50,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of `python -m <package>` and of the console script."""
     parser = argparse.ArgumentParser(prog="{{ cookiecutter.project_slug }}")
     parser.add_argument("command", nargs="?", choices=COMMANDS, default="serve")
-    {% if cookiecutter.database != "none" %}args = {% endif %}parser.parse_args(argv)
+{%- if cookiecutter.task_queue == "arq" %}
+    parser.add_argument(
+        "--check", action="store_true", help="worker: exit 0 when a worker runs on this host"
+    )
+{%- endif %}
+    {% if cookiecutter.database != "none" or cookiecutter.task_queue == "arq" %}args = {% endif %}parser.parse_args(argv)
+{%- if cookiecutter.task_queue == "arq" %}
+    if args.check and args.command != "worker":
+        parser.error("--check goes with the worker command")
+{%- endif %}
     settings = load_settings()
 {%- if cookiecutter.database != "none" %}
     if args.command == "migrate":
@@ -46,6 +67,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         migrate(settings.database_url.get_secret_value())
         log.info("database schema is up to date")
         return
+{%- endif %}
+{%- if cookiecutter.task_queue == "arq" %}
+    if args.command == "worker":
+        setup_logging(settings.log_level, settings.log_format)
+        sys.exit(check_worker(settings) if args.check else run_worker(settings))
 {%- endif %}
     if settings.workers > 1:
         setup_logging(settings.log_level, settings.log_format)

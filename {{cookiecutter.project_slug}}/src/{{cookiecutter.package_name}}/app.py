@@ -6,17 +6,23 @@ from . import health{% if cookiecutter.use_metrics %}, metrics{% endif %}, opena
 {% if cookiecutter.use_redis %}from .cache import redis_context
 {% endif %}from .cors import setup_cors
 {% if cookiecutter.database != "none" %}from .db import database_context
+{% endif %}{% if cookiecutter.use_websocket %}from .feed import setup_feed
+from .items import events as item_events
 {% endif %}from .items import views as items
 from .items.context import items_context
-from .middlewares import (
+{% if cookiecutter.task_queue == "arq" %}from .jobqueue import queue_context
+{% endif %}from .middlewares import (
     problem_middleware,
     request_id_middleware,
     set_security_headers,
     timeout_middleware,
 )
-from .routing import add_endpoints
-from .settings import Settings, settings_key
-
+{% if cookiecutter.use_redis %}from .ratelimit import setup_rate_limit
+{% endif %}from .routing import add_endpoints
+{% if cookiecutter.use_sentry %}from .sentry import setup_sentry
+{% endif %}from .settings import Settings, settings_key
+{% if cookiecutter.use_tracing %}from .tracing import setup_tracing
+{% endif %}
 
 def create_app(settings: Settings) -> web.Application:
     """Build the application; resources open on startup and close on cleanup."""
@@ -31,10 +37,17 @@ def create_app(settings: Settings) -> web.Application:
             metrics.metrics_middleware(collectors),
 {%- endif %}
             problem_middleware,
+{%- if cookiecutter.use_websocket %}
+            timeout_middleware(settings.request_timeout, unbounded=[item_events.follow]),
+{%- else %}
             timeout_middleware(settings.request_timeout),
+{%- endif %}
         ],
     )
     app[settings_key] = settings
+{%- if cookiecutter.use_sentry %}
+    setup_sentry(app, settings)
+{%- endif %}
 {%- if cookiecutter.use_metrics %}
     app[metrics.metrics_key] = collectors
 {%- endif %}
@@ -44,12 +57,24 @@ def create_app(settings: Settings) -> web.Application:
 {%- if cookiecutter.use_redis %}
     app.cleanup_ctx.append(redis_context)
 {%- endif %}
+{%- if cookiecutter.task_queue == "arq" %}
+    app.cleanup_ctx.append(queue_context)
+{%- endif %}
+{%- if cookiecutter.use_websocket %}
+    setup_feed(app, settings.feed_queue_size)
+{%- endif %}
     app.cleanup_ctx.append(items_context)
+{%- if cookiecutter.use_tracing %}
+    setup_tracing(app, settings)
+{%- endif %}
     app.on_response_prepare.append(set_security_headers)
 
     endpoints = [
         *health.ENDPOINTS,
         *items.ENDPOINTS,
+{%- if cookiecutter.use_websocket %}
+        *item_events.ENDPOINTS,
+{%- endif %}
 {%- if cookiecutter.use_metrics %}
         *metrics.ENDPOINTS,
 {%- endif %}
@@ -59,4 +84,8 @@ def create_app(settings: Settings) -> web.Application:
     openapi.setup_docs(app, endpoints)
     if settings.cors_origins:
         setup_cors(app, settings.cors_origins)
+{%- if cookiecutter.use_redis %}
+    if settings.rate_limit:
+        setup_rate_limit(app)
+{%- endif %}
     return app

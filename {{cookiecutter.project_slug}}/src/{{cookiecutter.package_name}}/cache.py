@@ -3,10 +3,12 @@
 import asyncio
 from collections.abc import AsyncIterator
 
-import redis
-from aiohttp import web
+{% if cookiecutter.task_queue != "arq" %}import redis
+{% endif %}from aiohttp import web
 from redis.asyncio import Redis
+{%- if cookiecutter.task_queue != "arq" %}
 from redis.driver_info import DriverInfo
+{%- endif %}
 
 from .settings import settings_key
 
@@ -21,9 +23,11 @@ async def redis_context(app: web.Application) -> AsyncIterator[None]:
         socket_timeout=settings.redis_timeout,
         socket_connect_timeout=settings.redis_timeout,
         health_check_interval=30,
+{%- if cookiecutter.task_queue != "arq" %}
         # Named here, the version is not looked up in the package metadata (files) for every
         # new connection, on the event loop.
         driver_info=DriverInfo(lib_version=redis.__version__),
+{%- endif %}
     )
     app[redis_key] = client
     yield

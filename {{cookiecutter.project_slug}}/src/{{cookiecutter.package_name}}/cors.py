@@ -4,6 +4,10 @@ from collections.abc import Iterable
 
 import aiohttp_cors
 from aiohttp import web
+{%- if cookiecutter.use_redis %}
+
+from .ratelimit import RATE_LIMIT_HEADERS
+{%- endif %}
 
 
 def setup_cors(app: web.Application, origins: Iterable[str]) -> None:
@@ -11,7 +15,11 @@ def setup_cors(app: web.Application, origins: Iterable[str]) -> None:
     options = aiohttp_cors.ResourceOptions(  # type: ignore[no-untyped-call]
         allow_methods=("GET", "POST", "PUT", "PATCH", "DELETE"),
         allow_headers=("Content-Type", "If-Match", "X-Request-ID"),
+{%- if cookiecutter.use_redis %}
+        expose_headers=("ETag", "Location", "X-Request-ID", "Retry-After", *RATE_LIMIT_HEADERS),
+{%- else %}
         expose_headers=("ETag", "Location", "X-Request-ID", "Retry-After"),
+{%- endif %}
         max_age=600,
     )
     cors = aiohttp_cors.setup(app, defaults=dict.fromkeys(origins, options))

@@ -3,6 +3,8 @@
 import asyncio
 import logging
 import sys
+import threading
+import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Final, TextIO
@@ -10,6 +12,9 @@ from typing import Final, TextIO
 import orjson
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
+{%- if cookiecutter.use_tracing %}
+from opentelemetry import trace
+{%- endif %}
 
 REQUEST_ID_HEADER: Final = "X-Request-ID"
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -29,11 +34,22 @@ def _extras(record: logging.LogRecord) -> list[tuple[str, object]]:
 
 
 class RequestIdFilter(logging.Filter):
+{%- if cookiecutter.use_tracing %}
+    """Copies the current request id, and the current trace and span ids, onto each record."""
+{%- else %}
     """Copies the current request id onto each record."""
+{%- endif %}
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
+{%- if cookiecutter.use_tracing %}
+        # Invalid (all zeros) outside a span, and always when tracing is off.
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            record.trace_id = trace.format_trace_id(span.trace_id)
+            record.span_id = trace.format_span_id(span.span_id)
+{%- endif %}
         return True
 
 
@@ -47,11 +63,22 @@ class JsonFormatter(logging.Formatter):
 
     def _time(self, created: float) -> str:
         second, millis = divmod(int(created * 1000), 1000)
-        cached, text = self._second
-        if second != cached:
+        known, text = self._second
+        if second != known:
             text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
             self._second = (second, text)
         return f"{text}.{millis:03d}+00:00"
+
+    def access_line(self, logger: str, fields: dict[str, object]) -> str:
+        """The line `format` writes for an access record of `logger` with these extras."""
+        line: dict[str, object] = {
+            "time": self._time(time.time()),
+            "level": "INFO",
+            "logger": logger,
+            "message": f"{fields['method']} {fields['path']} {fields['status']}",
+        }
+        line.update((key, value) for key, value in fields.items() if value is not None)
+        return orjson.dumps(line, default=str).decode()
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, object] = {
@@ -81,37 +108,53 @@ class ConsoleFormatter(logging.Formatter):
 class BatchingStreamHandler(logging.StreamHandler[TextIO]):
     """A StreamHandler that writes the lines of one event-loop iteration with one write.
 
-    On the loop, a line waits for the loop's next iteration, so a busy server makes one
+    On a running loop a line waits for the loop's next iteration, so a busy server makes one
     write(2) for many requests instead of one each. Off the loop (start-up, shutdown, other
-    threads) every line is written at once, after any that wait; `flush()` (called by
-    logging.shutdown at exit) writes whatever is left.
+    threads) a line is written at once, after any that wait; `flush()`, which
+    logging.shutdown() calls at exit, writes whatever is left.
     """
 
     def __init__(self, stream: TextIO) -> None:
         super().__init__(stream)
         self._pending: list[str] = []
-        self._scheduled_on: asyncio.AbstractEventLoop | None = None
+        # The loop (and its thread) that will write the pending lines at its next iteration.
+        self._flushing_loop: asyncio.AbstractEventLoop | None = None
+        self._flushing_thread = 0
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._pending.append(self.format(record) + self.terminator)
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                self.flush()
-                return
-            if self._scheduled_on is not loop:
-                self._scheduled_on = loop
-                loop.call_soon(self._flush_scheduled)
+            self._add(self.format(record))
         except RecursionError:
             raise
         except Exception:  # noqa: BLE001 - what logging.StreamHandler.emit does too
             self.handleError(record)
 
+    def write_line(self, line: str) -> None:
+        """Write a line made elsewhere (the access logger's), batched like the records."""
+        self.acquire()
+        try:
+            self._add(line)
+        finally:
+            self.release()
+
+    def _add(self, line: str) -> None:
+        self._pending.append(line + self.terminator)
+        loop = self._flushing_loop
+        thread = threading.get_ident()
+        if loop is not None and self._flushing_thread == thread and loop.is_running():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self._flushing_loop, self._flushing_thread = loop, thread
+        loop.call_soon(self._flush_soon)
+
     def flush(self) -> None:
         self.acquire()
         try:
-            self._scheduled_on = None
+            self._flushing_loop = None
             if self._pending:
                 lines = "".join(self._pending)
                 self._pending.clear()
@@ -120,7 +163,7 @@ class BatchingStreamHandler(logging.StreamHandler[TextIO]):
         finally:
             self.release()
 
-    def _flush_scheduled(self) -> None:
+    def _flush_soon(self) -> None:
         try:
             self.flush()
         except Exception:  # noqa: BLE001 - the lines are dropped; logging reports the error
@@ -146,33 +189,68 @@ def setup_logging(level: str, fmt: str) -> None:
     root.setLevel(level)
 
 
-class AccessLogger(AbstractAccessLogger):
-    """One record per request with method, path, status, duration and request id.
+def _sole_json_handler(logger: logging.Logger) -> BatchingStreamHandler | None:
+    """The handler that `setup_logging` made, when an INFO record of `logger` reaches no other.
 
-    aiohttp's default access logger parses a format string for every request. This one
-    makes the record itself and hands it to the handlers: no search of the call stack for a
-    source line, which an access line has no use for. aiohttp asks `enabled` once per
-    connection and calls `log` only when it is true.
+    That is: no filter or other handler on the way up, and the handler's filters only the
+    request-id filter (an access line names its request id itself).
+    """
+    found = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters or current.disabled:
+            return None
+        for handler in current.handlers:
+            usable = (
+                isinstance(handler, BatchingStreamHandler)
+                and isinstance(handler.formatter, JsonFormatter)
+                and handler.level <= logging.INFO
+                and all(isinstance(f, RequestIdFilter) for f in handler.filters)
+            )
+            if found is not None or not usable:
+                return None
+            found = handler
+        current = current.parent if current.propagate else None
+    return found if isinstance(found, BatchingStreamHandler) else None
+
+
+class AccessLogger(AbstractAccessLogger):
+    """One line per request with method, path, status, duration and request id.
+
+    aiohttp's default access logger parses a format string for every request. This one makes
+    the record itself (no search of the call stack for a source line) and hands it to the
+    handlers. When the only handler the record would reach is the JSON one `setup_logging`
+    made, it skips the record and gives that handler the JSON line the record would have
+    become; which path is taken is decided once per connection, when aiohttp makes this
+    object. aiohttp asks `enabled` then too, and calls `log` only when it is true.
     """
 
+    def __init__(self, logger: logging.Logger, log_format: str) -> None:
+        super().__init__(logger, log_format)
+        self._direct = _sole_json_handler(logger)
+
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        fields: dict[str, object] = {
+            "method": request.method,
+            "path": request.path,
+            "status": response.status,
+            "duration_ms": round(time * 1000, 3),
+            "request_id": response.headers.get(REQUEST_ID_HEADER),
+        }
+        direct = self._direct
+        if direct is not None and isinstance(direct.formatter, JsonFormatter):
+            direct.write_line(direct.formatter.access_line(self.logger.name, fields))
+            return
         logger = self.logger
-        method, path, status = request.method, request.path, response.status
         record = logger.makeRecord(
             logger.name,
             logging.INFO,
             __file__,
             0,
             _ACCESS_MESSAGE,
-            (method, path, status),
+            (fields["method"], fields["path"], fields["status"]),
             None,
-            extra={
-                "method": method,
-                "path": path,
-                "status": status,
-                "duration_ms": round(time * 1000, 3),
-                "request_id": response.headers.get(REQUEST_ID_HEADER),
-            },
+            extra=fields,
         )
         logger.handle(record)
 

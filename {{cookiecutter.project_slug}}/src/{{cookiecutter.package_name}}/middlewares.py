@@ -1,14 +1,20 @@
 """Request-path middlewares and response headers: request id, errors, timeouts, security."""
 
-import asyncio
 import logging
 import random
 import re
+{%- if cookiecutter.use_websocket %}
+from collections.abc import Collection
+{%- endif %}
 from typing import Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
+{%- if cookiecutter.use_tracing %}
+from opentelemetry import trace
+{%- endif %}
 
+from .deadlines import DeadlineExceededError, Deadlines
 from .logs import REQUEST_ID_HEADER, request_id_var
 from .problems import ProblemError, problem_response
 
@@ -30,7 +36,7 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
     incoming = request.headers.get(REQUEST_ID_HEADER)
     if incoming is None or not _VALID_REQUEST_ID.fullmatch(incoming):
         # A correlation id, not a secret (a client may send its own): no getrandom(2) per call.
-        incoming = f"{random.getrandbits(128):032x}"  # noqa: S311
+        incoming = f"{random.getrandbits(128):032x}"
     request_id_var.set(incoming)
     response = await handler(request)
     response.headers[REQUEST_ID_HEADER] = incoming
@@ -49,23 +55,40 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             raise
         headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
         return problem_response(exc.status, headers=headers)
-    except Exception:
+    except Exception{% if cookiecutter.use_tracing %} as exc{% endif %}:
         log.exception("unhandled error in %s %s", request.method, request.path)
+{%- if cookiecutter.use_tracing %}
+        # The client learns nothing of the cause; the request's span (when traced) keeps it.
+        trace.get_current_span().record_exception(exc)
+{%- endif %}
         return problem_response(500)
+{%- if cookiecutter.use_websocket %}
+
+
+def timeout_middleware(seconds: float, unbounded: Collection[Handler] = ()) -> Middleware:
+    """Answer 504 when a handler runs longer than `seconds` (timers shared, see deadlines.py).
+
+    The handlers in `unbounded` keep their connection open on purpose (a WebSocket): no deadline.
+    """
+    deadlines = Deadlines(seconds)
+    exempt = frozenset(unbounded)
+{%- else %}
 
 
 def timeout_middleware(seconds: float) -> Middleware:
-    """Answer 504 when a handler runs longer than `seconds`."""
+    """Answer 504 when a handler runs longer than `seconds` (timers shared, see deadlines.py)."""
+    deadlines = Deadlines(seconds)
+{%- endif %}
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        deadline = asyncio.timeout(seconds)
+{%- if cookiecutter.use_websocket %}
+        if request.match_info.handler in exempt:
+            return await handler(request)
+{%- endif %}
         try:
-            async with deadline:
-                return await handler(request)
-        except TimeoutError:
-            if not deadline.expired():
-                raise
+            return await deadlines.run(handler(request), request.task.get_loop())
+        except DeadlineExceededError:
             raise ProblemError(504, f"The request took longer than {seconds:g} s.") from None
 
     return middleware

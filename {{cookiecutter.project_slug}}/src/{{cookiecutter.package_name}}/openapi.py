@@ -26,6 +26,8 @@ from .schemas import Problem
 TITLE: Final[str] = json.loads((files(__package__) / "about.json").read_text("utf-8"))["title"]
 DESCRIPTION: Final = metadata("{{ cookiecutter.project_slug }}")["Summary"]
 _REF: Final = "#/components/schemas/{model}"
+# Answers without a body: Switching Protocols and No Content.
+_NO_BODY: Final = frozenset({101, 204})
 _ASSETS_DIR: Final = Path(str(swagger_ui_path))
 _ASSETS: Final = frozenset({"swagger-ui-bundle.js", "swagger-ui.css"})
 
@@ -90,7 +92,7 @@ def _operation(endpoint: Endpoint, refs: dict[type[BaseModel], dict[str, Any]]) 
     success: dict[str, Any] = {"description": HTTPStatus(endpoint.status).phrase}
     if endpoint.response is not None:
         success["content"] = {endpoint.media_type: {"schema": refs[endpoint.response]}}
-    elif endpoint.status != 204:
+    elif endpoint.status not in _NO_BODY:
         kind = "object" if endpoint.media_type == "application/json" else "string"
         success["content"] = {endpoint.media_type: {"schema": {"type": kind}}}
     if endpoint.headers:
@@ -107,6 +109,8 @@ def _operation(endpoint: Endpoint, refs: dict[type[BaseModel], dict[str, Any]]) 
         "tags": [endpoint.tag],
         "responses": responses,
     }
+    if endpoint.description:
+        operation["description"] = endpoint.description
     if parameters := _parameters(endpoint):
         operation["parameters"] = parameters
     if endpoint.body is not None:

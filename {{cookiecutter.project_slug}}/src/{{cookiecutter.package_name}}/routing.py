@@ -27,6 +27,7 @@ class Endpoint:
     media_type: str = "application/json"
     errors: tuple[int, ...] = ()
     headers: tuple[str, ...] = ()
+    description: str | None = None
 
     @property
     def openapi_path(self) -> str:

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 # Text is stored as given, so that the OpenAPI schema (a pattern) and the validation say the
-# same thing. No NUL characters (PostgreSQL refuses them); a name is not blank.
+# same thing. No NUL characters (databases refuse them in text); a name is not blank.
 Name = Annotated[
     str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$")
 ]

@@ -3,7 +3,7 @@
 from typing import Annotated, Literal
 
 from aiohttp import web
-from pydantic import Field{% if cookiecutter.database != "none" or cookiecutter.use_redis %}, SecretStr{% endif %}, field_validator
+from pydantic import Field{% if cookiecutter.database != "none" or cookiecutter.use_redis or cookiecutter.use_sentry %}, SecretStr{% endif %}, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 {%- if cookiecutter.database == "sqlite" %}
@@ -51,6 +51,60 @@ class Settings(BaseSettings):
     cache_ttl: int = Field(60, ge=1, description="Seconds an item stays in the cache.")
     cache_prefix: str = Field(_CACHE_PREFIX, description="Prefix of this service's Redis keys.")
 {%- endif %}
+{%- if cookiecutter.use_redis %}
+    rate_limit: int = Field(
+        0, ge=0, description="Requests a client may make per window; 0 turns the limit off."
+    )
+    rate_limit_window: int = Field(60, ge=1, description="Seconds of a rate-limit window.")
+    trusted_proxies: int = Field(
+        0,
+        ge=0,
+        le=10,
+        description="Reverse proxies in front that append the client to X-Forwarded-For.",
+    )
+{%- endif %}
+{%- if cookiecutter.use_websocket %}
+    feed_queue_size: int = Field(
+        100, ge=1, le=100_000, description="Events a feed socket may lag behind before it closes."
+    )
+    feed_heartbeat: float = Field(
+        30.0, gt=0, description="Seconds between pings on a feed socket; no pong in half closes it."
+    )
+{%- endif %}
+{%- if cookiecutter.task_queue == "arq" %}
+    job_timeout: float = Field(300.0, gt=0, description="Seconds a job may run before it fails.")
+    max_jobs: int = Field(10, ge=1, le=1000, description="Jobs one worker runs at the same time.")
+    job_result_ttl: int = Field(
+        3600, ge=0, description="Seconds a job's result is kept in Redis; 0 keeps none."
+    )
+{%- endif %}
+{%- if cookiecutter.use_tracing %}
+    otel_exporter_otlp_endpoint: str = Field(
+        "", description="OTLP/HTTP collector URL, traces go to <url>/v1/traces; empty: no tracing."
+    )
+    otel_exporter_otlp_traces_endpoint: str = Field(
+        "", description="OTLP/HTTP URL of traces; overrides OTEL_EXPORTER_OTLP_ENDPOINT."
+    )
+    otel_service_name: str = Field(
+        "{{ cookiecutter.project_slug }}",
+        min_length=1,
+        description="service.name of the spans.",
+    )
+    otel_sdk_disabled: bool = Field(
+        default=False, description="Turn tracing off even when an endpoint is set."
+    )
+{%- endif %}
+{%- if cookiecutter.use_sentry %}
+    sentry_dsn: SecretStr = Field(
+        SecretStr(""), description="Sentry DSN; errors are reported only when it is set."
+    )
+    sentry_environment: str = Field(
+        "production", min_length=1, description="Environment named on Sentry events."
+    )
+    sentry_traces_sample_rate: float = Field(
+        0.0, ge=0, le=1, description="Share of requests traced to Sentry, from 0 to 1."
+    )
+{%- endif %}
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Lowest level written to the log."
     )
@@ -76,6 +130,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+{%- if cookiecutter.use_tracing %}
+
+    @field_validator("otel_exporter_otlp_endpoint", "otel_exporter_otlp_traces_endpoint")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL (OTLP over HTTP)")
+        return value
+{%- endif %}
 
 
 settings_key = web.AppKey("settings", Settings)

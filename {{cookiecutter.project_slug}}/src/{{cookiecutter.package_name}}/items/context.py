@@ -5,9 +5,11 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 {% if cookiecutter.use_redis %}from ..cache import redis_key
-{% endif %}{% if cookiecutter.database != "none" %}from ..db import sessionmaker_key
+{% endif %}{% if cookiecutter.database != "none" %}from ..db import engine_key, sessionmaker_key
+{% endif %}{% if cookiecutter.use_websocket %}from ..feed import feed_key
 {% endif %}{% if cookiecutter.use_redis %}from ..settings import settings_key
 from .cached import CachedItemRepository
+{% endif %}{% if cookiecutter.use_websocket %}from .events import PublishingItemRepository
 {% endif %}{% if cookiecutter.database == "none" %}from .memory import MemoryItemRepository
 {% endif %}from .repository import ItemRepository, items_key
 {% if cookiecutter.database != "none" %}from .sql import SqlItemRepository
@@ -18,13 +20,16 @@ async def items_context(app: web.Application) -> AsyncIterator[None]:
 {%- if cookiecutter.database == "none" %}
     repository: ItemRepository = MemoryItemRepository()
 {%- else %}
-    repository: ItemRepository = SqlItemRepository(app[sessionmaker_key])
+    repository: ItemRepository = SqlItemRepository(app[sessionmaker_key], app[engine_key])
 {%- endif %}
 {%- if cookiecutter.use_redis %}
     settings = app[settings_key]
     repository = CachedItemRepository(
         repository, app[redis_key], settings.cache_ttl, settings.cache_prefix
     )
+{%- endif %}
+{%- if cookiecutter.use_websocket %}
+    repository = PublishingItemRepository(repository, app[feed_key])
 {%- endif %}
     app[items_key] = repository
     yield

@@ -4,13 +4,15 @@ from typing import Final
 
 from aiohttp import web
 
-from ..problems import ProblemError, read_json, read_query
+{% if cookiecutter.task_queue == "arq" %}from ..jobqueue import enqueue_item_created
+{% endif %}from ..problems import ProblemError, read_json, read_query
 from ..routing import Endpoint
 from ..schemas import ItemIn, ItemOut, ItemPage, ItemPatch, Page
 from .repository import items_key, not_found
 
 PREFIX: Final = "/api/v1/items"
-# Ids are 32-bit integers in every database (PostgreSQL's INTEGER); a larger one cannot exist.
+# Ids are 32-bit integers, the widest id column every supported database has; a larger one
+# cannot exist.
 _MAX_ID: Final = 2**31 - 1
 
 
@@ -44,6 +46,9 @@ async def create(request: web.Request) -> web.Response:
     """POST: create an item, answer 201 with its Location."""
     data = await read_json(request, ItemIn)
     item = await request.app[items_key].create(data.model_dump())
+{%- if cookiecutter.task_queue == "arq" %}
+    await enqueue_item_created(request.app, item)
+{%- endif %}
     return _item_response(item, 201, Location=f"{PREFIX}/{item.id}")
 
 

@@ -1,0 +1,81 @@
+"""A small load generator for machines without wrk: aiohttp's client on uvloop.
+
+`python bench/load.py URL --connections 64 --duration 10` keeps that many requests in flight
+on keep-alive connections and prints one JSON object: requests, errors (answers of 400 and
+up, and failed requests), seconds, rps, p50_ms and p99_ms. One Python process saturates long
+before the server does, so its figures measure this generator as much as the server: wrk's
+are the ones to quote.
+"""
+
+import argparse
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+
+import aiohttp
+import uvloop
+
+
+@dataclass
+class Tally:
+    """What the connections saw."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+
+
+async def _connection(
+    session: aiohttp.ClientSession, url: str, deadline: float, tally: Tally
+) -> None:
+    while (start := time.perf_counter()) < deadline:
+        try:
+            async with session.get(url) as response:
+                await response.read()
+                failed = response.status >= 400
+        except (aiohttp.ClientError, TimeoutError):
+            failed = True
+        tally.latencies.append(time.perf_counter() - start)
+        tally.errors += failed
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    return ordered[round(fraction * (len(ordered) - 1))] if ordered else float("nan")
+
+
+async def run(url: str, connections: int, duration: float) -> dict[str, float]:
+    """Load `url` for `duration` seconds; return the figures."""
+    tally = Tally()
+    connector = aiohttp.TCPConnector(limit=connections)
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        started = time.perf_counter()
+        deadline = started + duration
+        async with asyncio.TaskGroup() as group:
+            for _ in range(connections):
+                group.create_task(_connection(session, url, deadline, tally))
+        seconds = time.perf_counter() - started
+    ordered = sorted(tally.latencies)
+    return {
+        "requests": len(ordered),
+        "errors": tally.errors,
+        "seconds": seconds,
+        "rps": len(ordered) / seconds,
+        "p50_ms": _percentile(ordered, 0.50) * 1000,
+        "p99_ms": _percentile(ordered, 0.99) * 1000,
+    }
+
+
+def main() -> None:
+    """Parse the command line, load, print the figures as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("url")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--duration", type=float, default=10.0)
+    args = parser.parse_args()
+    figures = uvloop.run(run(args.url, args.connections, args.duration))
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

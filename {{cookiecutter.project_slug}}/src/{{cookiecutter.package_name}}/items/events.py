@@ -1,0 +1,77 @@
+"""Item change events: published after every write, followed at GET /api/v1/items/feed.
+
+The events come from this process's writes only: with WORKERS > 1 or several replicas, a socket
+sees the changes made through the process it is connected to.
+"""
+
+from typing import Any, Final, Literal
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from ..feed import Feed, feed_key, stream
+from ..routing import Endpoint
+from ..schemas import ItemOut
+from .repository import ItemRepository
+from .views import PREFIX
+
+FEED_PATH: Final = f"{PREFIX}/feed"
+Change = Literal["created", "updated", "deleted"]
+
+
+class ItemEvent(BaseModel):
+    """One message of the feed; `item` is the new state, null after a delete."""
+
+    event: Change
+    id: int
+    item: ItemOut | None
+
+
+class PublishingItemRepository:
+    """ItemRepository that publishes an ItemEvent after each write that succeeded."""
+
+    def __init__(self, inner: ItemRepository, feed: Feed) -> None:
+        self._inner = inner
+        self._feed = feed
+
+    def _publish(self, event: Change, item_id: int, item: ItemOut | None) -> None:
+        self._feed.publish(ItemEvent(event=event, id=item_id, item=item).model_dump_json())
+
+    async def create(self, values: dict[str, Any]) -> ItemOut:
+        item = await self._inner.create(values)
+        self._publish("created", item.id, item)
+        return item
+
+    async def get(self, item_id: int) -> ItemOut:
+        return await self._inner.get(item_id)
+
+    async def list(self, limit: int, offset: int) -> tuple[list[ItemOut], int]:
+        return await self._inner.list(limit, offset)
+
+    async def update(
+        self, item_id: int, values: dict[str, Any], expected_version: int | None
+    ) -> ItemOut:
+        item = await self._inner.update(item_id, values, expected_version)
+        self._publish("updated", item_id, item)
+        return item
+
+    async def delete(self, item_id: int, expected_version: int | None) -> None:
+        await self._inner.delete(item_id, expected_version)
+        self._publish("deleted", item_id, None)
+
+
+async def follow(request: web.Request) -> web.WebSocketResponse:
+    """GET with Upgrade: a WebSocket that receives one ItemEvent per change."""
+    return await stream(request, request.app[feed_key])
+
+
+ENDPOINTS = (
+    Endpoint(method="GET", path=FEED_PATH, handler=follow, summary="Follow item changes",
+             tag="items", status=101, errors=(403, 426),
+             description='A WebSocket (not an HTTP answer): each change of an item arrives as '
+                         'one JSON text message, {"event": "created" | "updated" | "deleted", '
+                         '"id": <item id>, "item": <the item, null after a delete>}. '
+                         "The server pings every FEED_HEARTBEAT seconds; a client more than "
+                         "FEED_QUEUE_SIZE events behind is closed with 1013, and every socket "
+                         "with 1001 when the server stops."),
+)  # fmt: skip

@@ -1,0 +1,64 @@
+"""The job queue as the web app sees it: one arq pool for the app's life, and enqueueing.
+
+The queue and the job ids start with CACHE_PREFIX, the prefix of all this service's Redis keys,
+so that services (and test runs) sharing one Redis never take each other's jobs. Redis being
+down never fails a request: the job is lost, and a warning names it.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from arq.connections import ArqRedis
+from arq.jobs import Job
+from redis.asyncio import ConnectionPool
+from redis.exceptions import RedisError
+
+from .jobs import item_created
+from .schemas import ItemOut
+from .settings import Settings, settings_key
+
+log = logging.getLogger(__name__)
+
+queue_key = web.AppKey("queue", ArqRedis)
+
+
+def queue_name(settings: Settings) -> str:
+    """The Redis sorted set that holds this service's jobs."""
+    return f"{settings.cache_prefix}queue"
+
+
+def item_created_job_id(prefix: str, item: ItemOut) -> str:
+    """One id per creation of an item: enqueued twice, the job still runs once."""
+    created = round(item.created_at.timestamp() * 1_000_000)
+    return f"{prefix}item-created:{item.id}:{created}"
+
+
+async def queue_context(app: web.Application) -> AsyncIterator[None]:
+    """Create the pool (it connects lazily, so a Redis outage does not stop the start)."""
+    settings = app[settings_key]
+    connections = ConnectionPool.from_url(
+        settings.redis_url.get_secret_value(),
+        socket_timeout=settings.redis_timeout,
+        socket_connect_timeout=settings.redis_timeout,
+        health_check_interval=30,
+    )
+    pool = ArqRedis(connections, default_queue_name=queue_name(settings))
+    app[queue_key] = pool
+    yield
+    await pool.aclose(close_connection_pool=True)
+
+
+async def enqueue_item_created(app: web.Application, item: ItemOut) -> Job | None:
+    """Queue `item_created` for a new item; None when it was queued already or Redis failed."""
+    settings = app[settings_key]
+    job_id = item_created_job_id(settings.cache_prefix, item)
+    try:
+        async with asyncio.timeout(settings.redis_timeout):
+            return await app[queue_key].enqueue_job(
+                item_created.__name__, item.id, item.name, _job_id=job_id
+            )
+    except (RedisError, OSError, TimeoutError) as exc:
+        log.warning("job lost: %s not queued (%s)", job_id, type(exc).__name__)
+        return None
