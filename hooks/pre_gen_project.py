@@ -42,9 +42,6 @@ CHOICES = {
     "ci": ("github", "gitlab", "none"),
     "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"),
 }
-# Options that are part of the contract but not built yet: refused rather than baked wrongly.
-NOT_YET: dict[str, tuple[str, ...]] = {}
-NOT_YET_FLAGS: tuple[str, ...] = ()
 # Import names the generated project depends on; a package with one of these names would
 # shadow it.
 TAKEN_NAMES = {
@@ -103,13 +100,9 @@ def problems() -> list[str]:
     for key, allowed in CHOICES.items():
         if a[key] not in allowed:
             refuse(key, f"must be one of {', '.join(allowed)}")
-        elif a[key] in NOT_YET.get(key, ()):
-            refuse(key, "is not available in this version of the template yet")
     for key, value in FLAGS.items():
         if value not in ("True", "False"):
             refuse(key, "must be true or false")
-        elif value == "True" and key in NOT_YET_FLAGS:
-            refuse(key, "is not available in this version of the template yet")
     if FLAGS["use_kubernetes"] == "True" and FLAGS["use_docker"] != "True":
         refuse("use_kubernetes", "needs use_docker=true (the manifests deploy its image)")
     if a["task_queue"] == "arq" and FLAGS["use_redis"] != "True":

@@ -1,7 +1,7 @@
 """The option matrix: every supported combination bakes into a clean, consistent project.
 
-SUPPORTED lists what pre_gen accepts today; NOT_YET lists the contract's options it still
-refuses. When an option is built, move its rows from NOT_YET to SUPPORTED.
+SUPPORTED lists every option alone and the pairs that interact (the refusals are in
+test_validation.py).
 """
 
 from __future__ import annotations
@@ -17,15 +17,11 @@ from typing import Any
 
 import pytest
 import yaml
-from cookiecutter.exceptions import FailedHookException
 
 from baking import (
     MANIFEST_NAME,
     RUFF,
     Baked,
-    assert_nothing_written,
-    assert_refused,
-    bake,
     combination_id,
     component_paths,
     components,
@@ -92,8 +88,6 @@ SUPPORTED: list[dict[str, Any]] = [
     {"use_sentry": True, "database": "none"},
 ]
 GITHUB = [answers for answers in SUPPORTED if expected_answers(answers)["ci"] == "github"]
-
-NOT_YET: list[tuple[dict[str, Any], str, str]] = []
 
 # Jinja that survived rendering. `${{ }}` (GitHub Actions) and `${#var}` (shell) are expected.
 LEFTOVERS = {
@@ -260,19 +254,3 @@ def test_manifest_keys_are_questions() -> None:
         assert key in asked, f"{component['name']}: {key} is not a question"
         allowed = asked[key] if isinstance(asked[key], list) else [True, False]
         assert set(component["keep_when"]) <= set(allowed), component
-
-
-@pytest.mark.parametrize(
-    ("given", "key", "value"), NOT_YET, ids=[combination_id(row[0]) for row in NOT_YET]
-)
-def test_not_yet_available_is_refused(
-    given: dict[str, Any],
-    key: str,
-    value: str,
-    tmp_path: Path,
-    capfd: pytest.CaptureFixture[str],
-) -> None:
-    with pytest.raises(FailedHookException):
-        bake(tmp_path, given)
-    assert_refused(capfd.readouterr().err, key, value, "not available in this version")
-    assert_nothing_written(tmp_path / "out")

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 import aiohttp
 import uvloop
 
+# A request that failed without an answer.
+_FAILURES = (aiohttp.ClientError, TimeoutError)
+
 
 @dataclass
 class Tally:
@@ -33,7 +36,7 @@ async def _connection(
             async with session.get(url) as response:
                 await response.read()
                 failed = response.status >= 400
-        except (aiohttp.ClientError, TimeoutError):
+        except _FAILURES:
             failed = True
         tally.latencies.append(time.perf_counter() - start)
         tally.errors += failed

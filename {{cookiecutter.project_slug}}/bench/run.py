@@ -4,8 +4,8 @@
 
 - bare: bench/bare_app.py, aiohttp on uvloop answering /livez, no middleware, no access log;
 - fastapi: bench/fastapi_app.py, FastAPI on uvicorn (uvloop, httptools, no access log);
-- service: the service as deployed, `python -m {{ cookiecutter.package_name }} serve`, with JSON
-  logs, the access log{% if cookiecutter.use_metrics %} and metrics{% endif %} on, and one item to read back
+- service: the service as deployed, with JSON logs, the access log{% if cookiecutter.use_metrics %} and metrics{% endif %} on, and
+  one item to read back
 {%- if cookiecutter.database == "sqlite" %}
   from a fresh SQLite file, migrated;
 {%- elif cookiecutter.database == "postgresql" %}
