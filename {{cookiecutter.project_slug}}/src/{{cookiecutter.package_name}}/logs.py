@@ -179,12 +179,6 @@ def setup_logging(level: str, fmt: str) -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-{%- if cookiecutter.python_version == "3.11" %}
-    if sys.version_info >= (3, 12):
-        logging.logAsyncioTasks = False
-{%- else %}
-    logging.logAsyncioTasks = False
-{%- endif %}
     handler = BatchingStreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else ConsoleFormatter())
     handler.addFilter(RequestIdFilter())
