@@ -117,7 +117,8 @@ class Server:
             self.command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         if self.cpus is not None:
-            os.sched_setaffinity(self.process.pid, self.cpus)
+            with contextlib.suppress(ProcessLookupError):  # wait_ready reports the exit
+                os.sched_setaffinity(self.process.pid, self.cpus)
 
     def wait_ready(self) -> None:
         """Wait until /livez answers; on failure say how to see why."""
@@ -140,7 +141,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """CPU time used so far by the process and its children (Linux; else NaN)."""
-        if self.process is None:
+        if self.process is None or not Path(f"/proc/{self.process.pid}").is_dir():
             return math.nan
         ticks, parents = 0, {self.process.pid}
         with contextlib.suppress(OSError):
@@ -398,6 +399,8 @@ def report(rows: list[Target], options: argparse.Namespace, header: str) -> None
             f"{figures.errors:>8}{figures.cpu_us:>8.1f}{figures.rps / bare:>8.2f}x"
         )
     print("(CPU us: the server's CPU time per request, in microseconds; vs bare: rps / bare rps)")
+    if any(figures.errors for figures in medians.values()):
+        print("(errors: answers of 400 and up, and requests given up on: wrk waits 2 s at most)")
     pairs = [("service /livez", "fastapi /livez"), ("service x2 /livez", "service /livez")]
     for first, second in pairs:
         if first in medians and second in medians:

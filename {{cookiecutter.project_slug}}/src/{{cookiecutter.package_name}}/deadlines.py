@@ -56,7 +56,7 @@ class Deadlines:
                 task.uncancel()
             raise
         else:
-            if self._was_expired(task):
+            if self._expired and self._was_expired(task):
                 task.uncancel()
             return result
         finally:

@@ -5,9 +5,10 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Final, TextIO
+from typing import Any, Final, TextIO
 
 import orjson
 from aiohttp.abc import AbstractAccessLogger
@@ -22,6 +23,9 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 _ACCESS_MESSAGE: Final = "%s %s %s"
+_now: Final = time.time
+# An access line's fields: time, logger, method, path, status, seconds, request id.
+AccessFields = tuple[float, str, str, str, int, float, str | None]
 
 
 def _extras(record: logging.LogRecord) -> list[tuple[str, object]]:
@@ -69,16 +73,22 @@ class JsonFormatter(logging.Formatter):
             self._second = (second, text)
         return f"{text}.{millis:03d}+00:00"
 
-    def access_line(self, logger: str, fields: dict[str, object]) -> str:
-        """The line `format` writes for an access record of `logger` with these extras."""
+    def access_line(self, fields: AccessFields) -> str:
+        """The line `format` writes for the access record AccessLogger would make."""
+        created, logger, method, path, status, seconds, request_id = fields
         line: dict[str, object] = {
-            "time": self._time(time.time()),
+            "time": self._time(created),
             "level": "INFO",
             "logger": logger,
-            "message": f"{fields['method']} {fields['path']} {fields['status']}",
+            "message": f"{method} {path} {status}",
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 3),
         }
-        line.update((key, value) for key, value in fields.items() if value is not None)
-        return orjson.dumps(line, default=str).decode()
+        if request_id is not None:
+            line["request_id"] = request_id
+        return orjson.dumps(line).decode()
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, object] = {
@@ -116,7 +126,8 @@ class BatchingStreamHandler(logging.StreamHandler[TextIO]):
 
     def __init__(self, stream: TextIO) -> None:
         super().__init__(stream)
-        self._pending: list[str] = []
+        # Lines, or (function, arguments) that make a line when it is written.
+        self._pending: list[str | tuple[Callable[..., str], tuple[Any, ...]]] = []
         # The loop (and its thread) that will write the pending lines at its next iteration.
         self._flushing_loop: asyncio.AbstractEventLoop | None = None
         self._flushing_thread = 0
@@ -129,16 +140,19 @@ class BatchingStreamHandler(logging.StreamHandler[TextIO]):
         except Exception:  # noqa: BLE001 - what logging.StreamHandler.emit does too
             self.handleError(record)
 
-    def write_line(self, line: str) -> None:
-        """Write a line made elsewhere (the access logger's), batched like the records."""
+    def write_later(self, make_line: Callable[..., str], *args: Any) -> None:
+        """Write the line `make_line(*args)` with the others: the access logger's, made then.
+
+        Formatting many lines in one go, after the requests, costs less than one at a time.
+        """
         self.acquire()
         try:
-            self._add(line)
+            self._add((make_line, args))
         finally:
             self.release()
 
-    def _add(self, line: str) -> None:
-        self._pending.append(line + self.terminator)
+    def _add(self, line: str | tuple[Callable[..., str], tuple[Any, ...]]) -> None:
+        self._pending.append(line + self.terminator if isinstance(line, str) else line)
         loop = self._flushing_loop
         thread = threading.get_ident()
         if loop is not None and self._flushing_thread == thread and loop.is_running():
@@ -156,8 +170,11 @@ class BatchingStreamHandler(logging.StreamHandler[TextIO]):
         try:
             self._flushing_loop = None
             if self._pending:
-                lines = "".join(self._pending)
-                self._pending.clear()
+                pending, self._pending = self._pending, []
+                end = self.terminator
+                lines = "".join(
+                    line if isinstance(line, str) else line[0](*line[1]) + end for line in pending
+                )
                 self.stream.write(lines)
             super().flush()
         finally:
@@ -173,8 +190,8 @@ class BatchingStreamHandler(logging.StreamHandler[TextIO]):
 def setup_logging(level: str, fmt: str) -> None:
     """Send every logger's records to stderr in the chosen format.
 
-    Records skip the thread, process and task names that neither format writes: each costs
-    a lookup on every record (the logging documentation's "Optimization" switches).
+    Records skip the thread and process names that neither format writes: each costs a
+    lookup on every record (the logging documentation's "Optimization" switches).
     """
     logging.logThreads = False
     logging.logProcesses = False
@@ -228,17 +245,20 @@ class AccessLogger(AbstractAccessLogger):
         self._direct = _sole_json_handler(logger)
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        fields: dict[str, object] = {
-            "method": request.method,
-            "path": request.path,
-            "status": response.status,
-            "duration_ms": round(time * 1000, 3),
-            "request_id": response.headers.get(REQUEST_ID_HEADER),
-        }
+        method, path, status = request.method, request.path, response.status
+        request_id = response.headers.get(REQUEST_ID_HEADER)
         direct = self._direct
         if direct is not None and isinstance(direct.formatter, JsonFormatter):
-            direct.write_line(direct.formatter.access_line(self.logger.name, fields))
+            entry = (_now(), self.logger.name, method, path, status, time, request_id)
+            direct.write_later(direct.formatter.access_line, entry)
             return
+        fields = {
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": round(time * 1000, 3),
+            "request_id": request_id,
+        }
         logger = self.logger
         record = logger.makeRecord(
             logger.name,
@@ -246,7 +266,7 @@ class AccessLogger(AbstractAccessLogger):
             __file__,
             0,
             _ACCESS_MESSAGE,
-            (fields["method"], fields["path"], fields["status"]),
+            (method, path, status),
             None,
             extra=fields,
         )

@@ -81,17 +81,19 @@ class Metrics:
         self._applying_on = None
         notes, self._notes = self._notes, []
         self.in_progress.set(self.in_flight)
+        answers: dict[tuple[str, str, int], int] = {}
         for method, route, status, seconds in notes:
             histogram = self._histograms.get((method, route))
             if histogram is None:
                 histogram = self._histograms[method, route] = self.latency.labels(method, route)
             histogram.observe(seconds)
-            counter = self._counters.get((method, route, status))
+            key = (method, route, status)
+            answers[key] = answers.get(key, 0) + 1
+        for key, count in answers.items():
+            counter = self._counters.get(key)
             if counter is None:
-                counter = self._counters[method, route, status] = self.requests.labels(
-                    method, route, status
-                )
-            counter.inc()
+                counter = self._counters[key] = self.requests.labels(*key)
+            counter.inc(count)
 
 
 metrics_key = web.AppKey("metrics", Metrics)
@@ -118,7 +120,9 @@ def metrics_middleware(metrics: Metrics) -> Middleware:
             metrics.in_flight -= 1
             resource = request.match_info.route.resource
             route = resource.canonical if resource is not None else _UNMATCHED
-            method = request.method if request.method in _METHODS else _OTHER
+            method = request.method
+            if method not in _METHODS:
+                method = _OTHER
             metrics.note(request.task.get_loop(), method, route, status, elapsed)
 
     return middleware
