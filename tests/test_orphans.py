@@ -40,7 +40,7 @@ ABSENT = [
             "span_id", r"\bspans?\b", "record_exception")),
     Absent("tracing-no-redis", {"use_tracing": True}, ("redis",)),
     Absent("tracing-no-database", {"use_tracing": True, "database": "none"},
-           ("sqlalchemy", "engine_key", "database quer")),
+           ("sqlalchemy", "database_key", "database quer")),
     Absent("no-sentry", {}, ("sentry",)),
     Absent("no-database", {"database": "none"},
            ("sqlalchemy", "alembic", "database_url", "migrat", "aiosqlite", "asyncpg", "sqlite",

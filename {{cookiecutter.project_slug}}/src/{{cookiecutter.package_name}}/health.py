@@ -46,7 +46,7 @@ async def readyz({% if cookiecutter.database == "none" and not cookiecutter.use_
     app = request.app
     probes: dict[str, Awaitable[None]] = {
 {%- if cookiecutter.database != "none" %}
-        "database": db.ping(app[db.engine_key], app[settings_key].db_timeout),
+        "database": app[db.database_key].ping(app[settings_key].db_timeout),
 {%- endif %}
 {%- if cookiecutter.use_redis %}
         "redis": cache.ping(app[cache.redis_key], app[settings_key].redis_timeout),

@@ -43,7 +43,7 @@ from . import __version__
 from .cache import redis_key
 {%- endif %}
 {%- if cookiecutter.database != "none" %}
-from .db import engine_key
+from .db import database_key
 {%- endif %}
 from .settings import Settings, settings_key
 
@@ -110,7 +110,7 @@ async def tracing_context(app: web.Application) -> AsyncIterator[None]:
 {%- if cookiecutter.database != "none" %}
     database = SQLAlchemyInstrumentor()
     database.instrument(
-        engine=app[engine_key].sync_engine, tracer_provider=provider, skip_dep_check=True
+        engine=app[database_key].engine.sync_engine, tracer_provider=provider, skip_dep_check=True
     )
 {%- endif %}
 {%- if cookiecutter.use_redis %}

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 {% if cookiecutter.use_redis %}from ..cache import redis_key
-{% endif %}{% if cookiecutter.database != "none" %}from ..db import engine_key, sessionmaker_key
+{% endif %}{% if cookiecutter.database != "none" %}from ..db import database_key
 {% endif %}{% if cookiecutter.use_websocket %}from ..feed import feed_key
 {% endif %}{% if cookiecutter.use_redis %}from ..settings import settings_key
 from .cached import CachedItemRepository
@@ -20,7 +20,7 @@ async def items_context(app: web.Application) -> AsyncIterator[None]:
 {%- if cookiecutter.database == "none" %}
     repository: ItemRepository = MemoryItemRepository()
 {%- else %}
-    repository: ItemRepository = SqlItemRepository(app[sessionmaker_key], app[engine_key])
+    repository: ItemRepository = SqlItemRepository(app[database_key])
 {%- endif %}
 {%- if cookiecutter.use_redis %}
     settings = app[settings_key]

@@ -9,9 +9,9 @@ from typing import Any, NoReturn
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db import unavailable_as_503
+from ..db import Database, unavailable_as_503
 from ..models import Item, utc_now
 from ..schemas import ItemOut
 from .repository import name_taken, not_found, stale
@@ -23,15 +23,14 @@ _BY_ID = select(Item.__table__).where(Item.__table__.c.id == bindparam("item_id"
 class SqlItemRepository:
     """ItemRepository on SQLAlchemy; writes are single atomic statements."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], engine: AsyncEngine) -> None:
-        self._sessions = sessions
-        self._engine = engine
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[AsyncSession]:
         """A session whose outages become 503 answers."""
         with unavailable_as_503():
-            async with self._sessions() as session:
+            async with self._database.session() as session:
                 yield session
 
     async def create(self, values: dict[str, Any]) -> ItemOut:
@@ -47,7 +46,11 @@ class SqlItemRepository:
     async def get(self, item_id: int) -> ItemOut:
         """The hot read: one SELECT on a pooled connection; no session, no ORM object to build."""
         with unavailable_as_503():
-            async with self._engine.connect() as connection:
+            async with self._database.connect() as connection:
+{%- if cookiecutter.database == "postgresql" %}
+                # One statement needs no transaction: no BEGIN and ROLLBACK round trips.
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+{%- endif %}
                 row = (await connection.execute(_BY_ID, {"item_id": item_id})).first()
         if row is None:
             raise not_found(item_id)
