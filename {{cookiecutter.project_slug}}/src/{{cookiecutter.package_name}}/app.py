@@ -11,13 +11,8 @@ from .items import events as item_events
 {% endif %}from .items import views as items
 from .items.context import items_context
 {% if cookiecutter.task_queue == "arq" %}from .jobqueue import queue_context
-{% endif %}from .middlewares import (
-    problem_middleware,
-    request_id_middleware,
-    set_security_headers,
-    timeout_middleware,
-)
-{% if cookiecutter.use_redis %}from .ratelimit import setup_rate_limit
+{% endif %}from .middlewares import problem_middleware, request_middleware
+{% if cookiecutter.use_redis %}from .ratelimit import rate_limit_middleware, setup_rate_limit
 {% endif %}from .routing import add_endpoints
 {% if cookiecutter.use_sentry %}from .sentry import setup_sentry
 {% endif %}from .settings import Settings, settings_key
@@ -28,22 +23,21 @@ def create_app(settings: Settings) -> web.Application:
     """Build the application; resources open on startup and close on cleanup."""
 {%- if cookiecutter.use_metrics %}
     collectors = metrics.Metrics()
-{%- endif %}
-    app = web.Application(
-        client_max_size=settings.client_max_size,
-        middlewares=[
-            request_id_middleware,
-{%- if cookiecutter.use_metrics %}
-            metrics.metrics_middleware(collectors),
-{%- endif %}
-            problem_middleware,
-{%- if cookiecutter.use_websocket %}
-            timeout_middleware(settings.request_timeout, unbounded=[item_events.follow]),
+    middlewares = [request_middleware(collectors)]
 {%- else %}
-            timeout_middleware(settings.request_timeout),
+    middlewares = [request_middleware()]
 {%- endif %}
-        ],
-    )
+{%- if cookiecutter.use_redis %}
+    if settings.rate_limit:
+        # Between the two: its 429 gets an id and headers, and error answers count against it.
+        middlewares.append(rate_limit_middleware)
+{%- endif %}
+{%- if cookiecutter.use_websocket %}
+    middlewares.append(problem_middleware(settings.request_timeout, unbounded=[item_events.follow]))
+{%- else %}
+    middlewares.append(problem_middleware(settings.request_timeout))
+{%- endif %}
+    app = web.Application(client_max_size=settings.client_max_size, middlewares=middlewares)
     app[settings_key] = settings
 {%- if cookiecutter.use_sentry %}
     setup_sentry(app, settings)
@@ -67,7 +61,6 @@ def create_app(settings: Settings) -> web.Application:
 {%- if cookiecutter.use_tracing %}
     setup_tracing(app, settings)
 {%- endif %}
-    app.on_response_prepare.append(set_security_headers)
 
     endpoints = [
         *health.ENDPOINTS,

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, web
 
+from .logs import request_id_var
+from .middlewares import stamp
 from .problems import ProblemError
 from .settings import settings_key
 
@@ -156,6 +158,8 @@ async def stream(request: web.Request, feed: Feed) -> web.WebSocketResponse:
         )
     if not _same_site_or_allowed(request):
         raise ProblemError(403, "WebSockets from this origin are not allowed (CORS_ORIGINS).")
+    # Sent by prepare(), before request_middleware sees the answer: stamped here.
+    stamp(request, socket, request_id_var.get() or "")
     await socket.prepare(request)
     subscription = feed.subscribe(socket)
     try:

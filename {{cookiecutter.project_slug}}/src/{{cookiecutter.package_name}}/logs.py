@@ -5,10 +5,9 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, Final, TextIO
+from typing import Final, TextIO
 
 import orjson
 from aiohttp.abc import AbstractAccessLogger
@@ -122,37 +121,40 @@ class BatchingStreamHandler(logging.StreamHandler[TextIO]):
     write(2) for many requests instead of one each. Off the loop (start-up, shutdown, other
     threads) a line is written at once, after any that wait; `flush()`, which
     logging.shutdown() calls at exit, writes whatever is left.
+
+    Access lines come as their fields (`access_later`) and are formatted when written: many
+    in one go cost less than one per request.
     """
 
     def __init__(self, stream: TextIO) -> None:
         super().__init__(stream)
-        # Lines, or (function, arguments) that make a line when it is written.
-        self._pending: list[str | tuple[Callable[..., str], tuple[Any, ...]]] = []
+        self._pending: list[str] = []
         # The loop (and its thread) that will write the pending lines at its next iteration.
         self._flushing_loop: asyncio.AbstractEventLoop | None = None
         self._flushing_thread = 0
+        # Fields of access lines: added and taken on the serving loop's thread only, so
+        # without the lock (which the access logger would otherwise take once per request).
+        self._access: list[AccessFields] = []
+        self._access_thread = 0
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._add(self.format(record))
+            self._add(self.format(record) + self.terminator)
         except RecursionError:
             raise
         except Exception:  # noqa: BLE001 - what logging.StreamHandler.emit does too
             self.handleError(record)
 
-    def write_later(self, make_line: Callable[..., str], *args: Any) -> None:
-        """Write the line `make_line(*args)` with the others: the access logger's, made then.
+    def access_later(self, fields: AccessFields, loop: asyncio.AbstractEventLoop) -> None:
+        """Queue an access line; to be called on `loop`, running, in its own thread."""
+        access = self._access
+        if not access:
+            self._access_thread = threading.get_ident()
+            loop.call_soon(self._flush_soon)
+        access.append(fields)
 
-        Formatting many lines in one go, after the requests, costs less than one at a time.
-        """
-        self.acquire()
-        try:
-            self._add((make_line, args))
-        finally:
-            self.release()
-
-    def _add(self, line: str | tuple[Callable[..., str], tuple[Any, ...]]) -> None:
-        self._pending.append(line + self.terminator if isinstance(line, str) else line)
+    def _add(self, line: str) -> None:
+        self._pending.append(line)
         loop = self._flushing_loop
         thread = threading.get_ident()
         if loop is not None and self._flushing_thread == thread and loop.is_running():
@@ -169,12 +171,16 @@ class BatchingStreamHandler(logging.StreamHandler[TextIO]):
         self.acquire()
         try:
             self._flushing_loop = None
-            if self._pending:
-                pending, self._pending = self._pending, []
+            lines = "".join(self._pending)
+            self._pending = []
+            if self._access and threading.get_ident() == self._access_thread:
+                access, self._access = self._access, []
+                formatter = self.formatter
+                if not isinstance(formatter, JsonFormatter):
+                    formatter = JsonFormatter()
                 end = self.terminator
-                lines = "".join(
-                    line if isinstance(line, str) else line[0](*line[1]) + end for line in pending
-                )
+                lines += "".join(formatter.access_line(fields) + end for fields in access)
+            if lines:
                 self.stream.write(lines)
             super().flush()
         finally:
@@ -235,22 +241,28 @@ class AccessLogger(AbstractAccessLogger):
     aiohttp's default access logger parses a format string for every request. This one makes
     the record itself (no search of the call stack for a source line) and hands it to the
     handlers. When the only handler the record would reach is the JSON one `setup_logging`
-    made, it skips the record and gives that handler the JSON line the record would have
-    become; which path is taken is decided once per connection, when aiohttp makes this
-    object. aiohttp asks `enabled` then too, and calls `log` only when it is true.
+    made, it skips the record and gives that handler the line's fields, formatted later as
+    the record would have been. Which path is taken is decided once per connection, when
+    aiohttp makes this object on its loop; aiohttp asks `enabled` then too, and calls `log`
+    only when it is true.
     """
 
     def __init__(self, logger: logging.Logger, log_format: str) -> None:
         super().__init__(logger, log_format)
+        self._direct: BatchingStreamHandler | None = None
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
         self._direct = _sole_json_handler(logger)
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
         method, path, status = request.method, request.path, response.status
         request_id = response.headers.get(REQUEST_ID_HEADER)
         direct = self._direct
-        if direct is not None and isinstance(direct.formatter, JsonFormatter):
+        if direct is not None:
             entry = (_now(), self.logger.name, method, path, status, time, request_id)
-            direct.write_later(direct.formatter.access_line, entry)
+            direct.access_later(entry, self._loop)
             return
         fields = {
             "method": method,

@@ -9,11 +9,10 @@ With WORKERS > 1 every worker writes its samples to files in PROMETHEUS_MULTIPRO
 
 import asyncio
 import os
-import time
 from typing import Final
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
+from aiohttp.web_urldispatcher import AbstractResource
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
@@ -61,17 +60,17 @@ class Metrics:
             self.exposed = CollectorRegistry()
             MultiProcessCollector(self.exposed)  # type: ignore[no-untyped-call]
         self.in_flight = 0
-        self._notes: list[tuple[str, str, int, float]] = []
+        # (method, route resource, status, seconds): labels are worked out in `apply`.
+        self._notes: list[tuple[str, AbstractResource | None, int, float]] = []
         self._applying_on: asyncio.AbstractEventLoop | None = None
         # `labels()` builds a tuple and takes a lock on every call: each child is kept here.
         self._counters: dict[tuple[str, str, int], Counter] = {}
         self._histograms: dict[tuple[str, str], Histogram] = {}
 
-    def note(
-        self, loop: asyncio.AbstractEventLoop, method: str, route: str, status: int, seconds: float
-    ) -> None:
-        """Record one answer; `loop` applies it at its next iteration."""
-        self._notes.append((method, route, status, seconds))
+    def note(self, request: web.Request, status: int, seconds: float) -> None:
+        """Record the answer to `request`; its loop applies the note at its next iteration."""
+        self._notes.append((request.method, request.match_info.route.resource, status, seconds))
+        loop = request.task.get_loop()
         if self._applying_on is not loop:
             self._applying_on = loop
             loop.call_soon(self.apply)
@@ -82,7 +81,9 @@ class Metrics:
         notes, self._notes = self._notes, []
         self.in_progress.set(self.in_flight)
         answers: dict[tuple[str, str, int], int] = {}
-        for method, route, status, seconds in notes:
+        for asked, resource, status, seconds in notes:
+            method = asked if asked in _METHODS else _OTHER
+            route = resource.canonical if resource is not None else _UNMATCHED
             histogram = self._histograms.get((method, route))
             if histogram is None:
                 histogram = self._histograms[method, route] = self.latency.labels(method, route)
@@ -97,35 +98,6 @@ class Metrics:
 
 
 metrics_key = web.AppKey("metrics", Metrics)
-
-
-def metrics_middleware(metrics: Metrics) -> Middleware:
-    """Count and time every request, labelled by method, route resource and status."""
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        start = time.perf_counter()
-        metrics.in_flight += 1
-        status = 500
-        try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            status = exc.status
-            raise
-        else:
-            status = response.status
-            return response
-        finally:
-            elapsed = time.perf_counter() - start
-            metrics.in_flight -= 1
-            resource = request.match_info.route.resource
-            route = resource.canonical if resource is not None else _UNMATCHED
-            method = request.method
-            if method not in _METHODS:
-                method = _OTHER
-            metrics.note(request.task.get_loop(), method, route, status, elapsed)
-
-    return middleware
 
 
 async def metrics_view(request: web.Request) -> web.Response:

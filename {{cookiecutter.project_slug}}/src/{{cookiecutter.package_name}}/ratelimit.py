@@ -18,7 +18,6 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from .cache import redis_key
-from .middlewares import problem_middleware
 from .problems import problem_response
 from .settings import Settings, settings_key
 
@@ -108,6 +107,5 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
 
 
 def setup_rate_limit(app: web.Application) -> None:
-    """Limit the app's requests; outside the problem middleware, so errors are counted too."""
+    """Open the limiter with the app; `create_app` puts `rate_limit_middleware` in the chain."""
     app.cleanup_ctx.append(rate_limit_context)
-    app.middlewares.insert(app.middlewares.index(problem_middleware), rate_limit_middleware)
