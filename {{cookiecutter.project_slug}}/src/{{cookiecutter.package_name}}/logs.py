@@ -12,11 +12,13 @@ from typing import Final, TextIO
 import orjson
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
+from multidict import istr
 {%- if cookiecutter.use_tracing %}
 from opentelemetry import trace
 {%- endif %}
 
-REQUEST_ID_HEADER: Final = "X-Request-ID"
+# An istr, as aiohttp's own header names: looked up without case-folding it each time.
+REQUEST_ID_HEADER: Final = istr("X-Request-ID")
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged.
@@ -61,16 +63,24 @@ class JsonFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__()
-        # The time text up to the second, rebuilt once a second rather than for every line.
+        # The time text of the last millisecond and second: a busy server writes many lines
+        # in each, so the text is made once per millisecond rather than for every line.
+        self._millisecond: tuple[int, str] = (-1, "")
         self._second: tuple[int, str] = (-1, "")
 
     def _time(self, created: float) -> str:
-        second, millis = divmod(int(created * 1000), 1000)
-        known, text = self._second
+        milliseconds = int(created * 1000)
+        known, text = self._millisecond
+        if milliseconds == known:
+            return text
+        second, millis = divmod(milliseconds, 1000)
+        known, prefix = self._second
         if second != known:
-            text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-            self._second = (second, text)
-        return f"{text}.{millis:03d}+00:00"
+            prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._second = (second, prefix)
+        text = f"{prefix}.{millis:03d}+00:00"
+        self._millisecond = (milliseconds, text)
+        return text
 
     def access_line(self, fields: AccessFields) -> str:
         """The line `format` writes for the access record AccessLogger would make."""
