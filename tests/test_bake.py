@@ -72,6 +72,7 @@ SUPPORTED: list[dict[str, Any]] = [
     {"task_queue": "arq", "use_redis": True},
     {"task_queue": "arq", "use_redis": True, "database": "none"},
     {"task_queue": "arq", "use_redis": True, "use_kubernetes": True},
+    {"use_kubernetes": True, "use_sentry": True, "use_tracing": True},
     {"task_queue": "arq", "use_redis": True, "use_docker": False},
     # The feed wraps the repository (SQL or in memory, cached or not); the rate limit comes
     # with Redis and leaves /metrics alone only when there is one.

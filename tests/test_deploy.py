@@ -265,6 +265,20 @@ def test_compose_services_have_health_checks(baked: Baked, answers: dict[str, An
     assert ("worker" in services) == (answers["task_queue"] == "arq")
 
 
+@pytest.mark.parametrize("combination", DOCKER, ids=combination_id)
+def test_compose_passes_reporting_and_tracing_settings_from_the_shell(
+    baked: Baked, answers: dict[str, Any]
+) -> None:
+    environment = _read_yaml(baked.project / "compose.yaml")["services"]["app"]["environment"]
+    for name, option in (
+        ("SENTRY_DSN", "use_sentry"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "use_tracing"),
+    ):
+        assert (name in environment) == answers[option], name
+        if answers[option]:
+            assert environment[name] == f"${{{name}:-}}"
+
+
 @pytest.mark.parametrize("combination", DOCKER_QUEUE, ids=combination_id)
 def test_compose_worker_runs_the_jobs_and_is_checked(baked: Baked) -> None:
     services = _read_yaml(baked.project / "compose.yaml")["services"]
@@ -457,7 +471,7 @@ class TestKubernetes:
     ) -> None:
         manifests = Manifests.read(baked.project)
         slug = baked.context["project_slug"]
-        secret_names = {"DATABASE_URL", "REDIS_URL"}
+        secret_names = {"DATABASE_URL", "REDIS_URL", "SENTRY_DSN"}
         assert not manifests.all("Secret")
         assert "secretGenerator" not in manifests.kustomization
         assert not secret_names & set(manifests.settings())
@@ -467,9 +481,17 @@ class TestKubernetes:
                     assert "value" not in variable, variable
                     ref = variable["valueFrom"]["secretKeyRef"]
                     assert (ref["name"], ref["key"]) == (slug, variable["name"])
-        env = {variable["name"] for variable in manifests.server().get("env", [])}
+        env = {variable["name"]: variable for variable in manifests.server().get("env", [])}
         assert ("DATABASE_URL" in env) == (answers["database"] == "postgresql")
         assert ("REDIS_URL" in env) == answers["use_redis"]
+        assert ("SENTRY_DSN" in env) == answers["use_sentry"]
+        if answers["use_sentry"]:
+            # Reporting is optional: the pods must start while the Secret lacks a DSN.
+            assert env["SENTRY_DSN"]["valueFrom"]["secretKeyRef"]["optional"] is True
+
+    def test_tracing_has_its_collector_setting(self, baked: Baked, answers: dict[str, Any]) -> None:
+        settings = Manifests.read(baked.project).settings()
+        assert ("OTEL_EXPORTER_OTLP_ENDPOINT" in settings) == answers["use_tracing"]
 
     def test_settings_are_settings_of_the_service(self, baked: Baked) -> None:
         documented = set(env_example(baked))
