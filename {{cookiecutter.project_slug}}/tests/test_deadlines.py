@@ -71,20 +71,39 @@ async def test_a_call_that_ignores_the_cancel_leaves_the_task_uncancelled() -> N
     assert task.cancelling() == 0
 
 
-async def test_calls_due_in_the_same_slice_share_one_timer(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+async def ticks(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The times the running loop was asked to run Deadlines' ticks at, in order."""
     loop = asyncio.get_running_loop()
-    timers: list[float] = []
+    asked: list[float] = []
     call_at = loop.call_at
 
     def counting_call_at(when: float, callback: Callable[..., Any], *args: Any, **kw: Any) -> Any:
-        if callback.__qualname__ == "Deadlines._expire":
-            timers.append(when)
+        if callback.__qualname__ == "Deadlines._tick":
+            asked.append(when)
         return call_at(when, callback, *args, **kw)
 
     monkeypatch.setattr(loop, "call_at", counting_call_at)
+    return asked
+
+
+async def test_calls_due_in_the_same_slice_share_one_timer(ticks: list[float]) -> None:
+    loop = asyncio.get_running_loop()
     deadlines = Deadlines(30.0)
     calls = (deadlines.run(asyncio.sleep(0.01), loop) for _ in range(200))
     await asyncio.gather(*calls)
-    assert 1 <= len(timers) <= 2
+    assert len(ticks) == 1
+
+
+async def test_the_timer_stops_when_no_call_waits_and_starts_again(ticks: list[float]) -> None:
+    loop = asyncio.get_running_loop()
+    deadlines = Deadlines(0.02)
+    assert await deadlines.run(asyncio.sleep(0, "first"), loop) == "first"
+    # The group of that call expires after 16 ticks of 1.25 ms; then nothing ticks any more.
+    await asyncio.sleep(0.1)
+    settled = len(ticks)
+    await asyncio.sleep(0.05)
+    assert len(ticks) == settled
+    with pytest.raises(DeadlineExceededError):
+        await deadlines.run(asyncio.sleep(5), loop)
+    assert len(ticks) > settled
