@@ -6,9 +6,14 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 # Text is stored as given, so that the OpenAPI schema (a pattern) and the validation say the
-# same thing. No NUL characters (databases refuse them in text); a name is not blank.
+# same thing. No NUL characters (databases refuse them in text); a name is not blank. Blank
+# means whitespace to Python's `\s` and to JSON Schema's (ECMAScript's) alike: the first also
+# counts \x1c-\x1f and \x85, the second \ufeff, so the pattern names them.
 Name = Annotated[
-    str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$")
+    str,
+    StringConstraints(
+        min_length=1, max_length=100, pattern=r"^[^\x00]*[^\s\x00\x1c-\x1f\x85\ufeff][^\x00]*$"
+    ),
 ]
 Description = Annotated[str, StringConstraints(max_length=1000, pattern=r"^[^\x00]*$")]
 
