@@ -1,4 +1,4 @@
-"""The job queue as the web app sees it: one arq pool for the app's life, and enqueueing.
+"""The job queue as the web app sees it: an arq client for the app's life, and enqueueing.
 
 The queue and the job ids start with CACHE_PREFIX, the prefix of all this service's Redis keys,
 so that services (and test runs) sharing one Redis never take each other's jobs. Redis being
@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from arq.connections import ArqRedis
 from arq.jobs import Job
-from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 
+from .cache import redis_key
 from .jobs import item_created
 from .schemas import ItemOut
 from .settings import Settings, settings_key
@@ -36,18 +36,16 @@ def item_created_job_id(prefix: str, item: ItemOut) -> str:
 
 
 async def queue_context(app: web.Application) -> AsyncIterator[None]:
-    """Create the pool (it connects lazily, so a Redis outage does not stop the start)."""
-    settings = app[settings_key]
-    connections = ConnectionPool.from_url(
-        settings.redis_url.get_secret_value(),
-        socket_timeout=settings.redis_timeout,
-        socket_connect_timeout=settings.redis_timeout,
-        health_check_interval=30,
+    """Queue through the connections of the app's Redis client: one pool to Redis, not two.
+
+    The client's cleanup context, which runs after this one, closes the pool.
+    """
+    pool = ArqRedis(
+        app[redis_key].connection_pool, default_queue_name=queue_name(app[settings_key])
     )
-    pool = ArqRedis(connections, default_queue_name=queue_name(settings))
     app[queue_key] = pool
     yield
-    await pool.aclose(close_connection_pool=True)
+    await pool.aclose(close_connection_pool=False)
 
 
 async def enqueue_item_created(app: web.Application, item: ItemOut) -> Job | None:
