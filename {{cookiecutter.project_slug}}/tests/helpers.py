@@ -1,6 +1,15 @@
-"""Shared test helpers: the client type and the problem+json assertions."""
+"""Shared test helpers: the client type, problem+json checks, item creation{% if cookiecutter.use_sentry or cookiecutter.use_tracing %}, fresh interpreters{% endif %}."""
 
+{% if cookiecutter.use_sentry or cookiecutter.use_tracing -%}
+import json
+import os
+import subprocess
+import sys
+{% endif -%}
 from http import HTTPStatus
+{%- if cookiecutter.use_sentry or cookiecutter.use_tracing %}
+from pathlib import Path
+{%- endif %}
 from typing import Any, TypeAlias
 
 from aiohttp import ClientResponse, web
@@ -26,3 +35,24 @@ async def create_item(client: Client, name: str, description: str | None = None)
     assert response.status == 201
     body: dict[str, Any] = await response.json()
     return body
+{%- if cookiecutter.use_sentry or cookiecutter.use_tracing %}
+
+
+def run_fresh(script: str, cwd: Path, unset_prefix: str) -> Any:
+    """Run `script` in a new interpreter, without the variables starting with `unset_prefix`.
+
+    Returns the JSON the script printed; fails when the script does.
+    """
+    env = {key: value for key, value in os.environ.items() if not key.startswith(unset_prefix)}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+{%- endif %}

@@ -6,9 +6,6 @@ nothing leaves the machine.
 """
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,7 +25,7 @@ from {{ cookiecutter.package_name }}.sentry_client import (
 )
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .helpers import assert_problem
+from .helpers import assert_problem, run_fresh
 
 # Never contacted: the tests put a transport of their own in its place.
 DSN = "https://public@sentry.invalid/1"
@@ -148,15 +145,4 @@ asyncio.run(main())
 
 
 def test_without_a_dsn_the_sdk_is_not_even_imported(tmp_path: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SENTRY_")}
-    result = subprocess.run(
-        [sys.executable, "-c", _OFF],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"status": 200, "loaded": False}
+    assert run_fresh(_OFF, tmp_path, "SENTRY_") == {"status": 200, "loaded": False}

@@ -8,9 +8,6 @@ the machine.
 import asyncio
 import json
 import logging
-import os
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,7 +31,7 @@ from {{ cookiecutter.package_name }}.otel import (
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.tracing import tracing_enabled
 
-from .helpers import Client, assert_problem
+from .helpers import Client, assert_problem, run_fresh
 
 # Never contacted: the tests put an in-memory exporter in its place.
 ENDPOINT = "http://127.0.0.1:4318"
@@ -279,18 +276,7 @@ asyncio.run(main())
 
 
 def test_without_an_endpoint_nothing_is_loaded_or_installed(tmp_path: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}
-    result = subprocess.run(
-        [sys.executable, "-c", _OFF],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = run_fresh(_OFF, tmp_path, "OTEL_")
     assert report["status"] == 200
     assert report["loaded"] == []
     assert report["provider"] == "ProxyTracerProvider"
