@@ -11,14 +11,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from baking import bake
-from test_generated import project_environment
+from test_generated import make, project_environment
 
 pytestmark = pytest.mark.slow
 
@@ -43,23 +41,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def make_bench(project: Path, options: str) -> str:
     """Run `make bench BENCH_ARGS=<options>`; return its output, failing the test on error."""
-    process = subprocess.Popen(
-        ["make", "bench", f"BENCH_ARGS={options}"],
-        cwd=project,
-        env=project_environment({}),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # so that a timeout can stop make and all it started
-    )
-    try:
-        output, _ = process.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        pytest.fail(f"make bench timed out after {TIMEOUT} s:\n{output[-3000:]}")
-    assert process.returncode == 0, output[-3000:]
-    return output
+    return make("bench", project, project_environment({}), f"BENCH_ARGS={options}", timeout=TIMEOUT)
 
 
 def left_running(project: Path) -> list[str]:

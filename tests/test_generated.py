@@ -100,10 +100,12 @@ def project_environment(answers: dict[str, Any]) -> dict[str, str]:
     return env
 
 
-def make(target: str, project: Path, env: dict[str, str]) -> None:
-    """Run `make <target>` in the project; on failure show the tail of its output."""
+def make(
+    target: str, project: Path, env: dict[str, str], *args: str, timeout: float = TIMEOUT
+) -> str:
+    """Run `make <target> [args]` in the project; return its output, failing on error or timeout."""
     process = subprocess.Popen(
-        ["make", target],
+        ["make", target, *args],
         cwd=project,
         env=env,
         stdout=subprocess.PIPE,
@@ -112,13 +114,14 @@ def make(target: str, project: Path, env: dict[str, str]) -> None:
         start_new_session=True,  # so a timeout can stop make and everything it started
     )
     try:
-        output, _ = process.communicate(timeout=TIMEOUT)
+        output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate()
-        pytest.fail(f"make {target} timed out after {TIMEOUT} s:\n{_tail(output)}")
+        pytest.fail(f"make {target} timed out after {timeout} s:\n{_tail(output)}")
     if process.returncode != 0:
         pytest.fail(f"make {target} exited with {process.returncode}:\n{_tail(output)}")
+    return output
 
 
 def _tail(output: str, lines: int = 80) -> str:
