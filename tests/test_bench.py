@@ -28,9 +28,16 @@ ROW = re.compile(
     r"\s+(?P<errors>\d+)\s+(?P<cpu>[\d.]+|nan)\s+(?P<ratio>[\d.]+)x$",
     re.MULTILINE,
 )
-TARGETS = {"bare /livez", "fastapi /livez", "service /livez", "service /api/v1/items/1"}
+TARGETS = {
+    "bare /livez",
+    "fastapi /livez",
+    "service /livez",
+    "service GET item",
+    "service GET items?limit=20",
+    "service POST item",
+}
 if (os.cpu_count() or 1) > 1:
-    TARGETS.add("service x2 /livez")
+    TARGETS |= {"service x2 /livez", "service x2 GET item"}
 
 
 @pytest.fixture(scope="module")

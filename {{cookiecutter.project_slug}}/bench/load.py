@@ -2,9 +2,10 @@
 
 `python bench/load.py URL --connections 64 --duration 10` keeps that many requests in flight
 on keep-alive connections and prints one JSON object: requests, errors (answers of 400 and
-up, and failed requests), seconds, rps, p50_ms and p99_ms. One Python process saturates long
-before the server does, so its figures measure this generator as much as the server: wrk's
-are the ones to quote.
+up, and failed requests), seconds, rps, p50_ms and p99_ms. With `--body`, each request sends
+it as JSON (with `--method`, POST by default then), `{n}` replaced by the request's number.
+One Python process saturates long before the server does, so its figures measure this
+generator as much as the server: wrk's are the ones to quote.
 """
 
 import argparse
@@ -28,12 +29,29 @@ class Tally:
     errors: int = 0
 
 
+@dataclass
+class Request:
+    """What each request sends; `body` has `{n}` where the request's number goes."""
+
+    method: str
+    url: str
+    body: str | None
+    sent: int = 0
+
+    def next_body(self) -> bytes | None:
+        self.sent += 1
+        return None if self.body is None else self.body.replace("{n}", str(self.sent)).encode()
+
+
 async def _connection(
-    session: aiohttp.ClientSession, url: str, deadline: float, tally: Tally
+    session: aiohttp.ClientSession, request: Request, deadline: float, tally: Tally
 ) -> None:
+    headers = {"Content-Type": "application/json"} if request.body is not None else None
     while (start := time.perf_counter()) < deadline:
         try:
-            async with session.get(url) as response:
+            async with session.request(
+                request.method, request.url, data=request.next_body(), headers=headers
+            ) as response:
                 await response.read()
                 failed = response.status >= 400
         except _FAILURES:
@@ -46,8 +64,8 @@ def _percentile(ordered: list[float], fraction: float) -> float:
     return ordered[round(fraction * (len(ordered) - 1))] if ordered else float("nan")
 
 
-async def run(url: str, connections: int, duration: float) -> dict[str, float]:
-    """Load `url` for `duration` seconds; return the figures."""
+async def run(request: Request, connections: int, duration: float) -> dict[str, float]:
+    """Send `request` for `duration` seconds; return the figures."""
     tally = Tally()
     connector = aiohttp.TCPConnector(limit=connections)
     timeout = aiohttp.ClientTimeout(total=10)
@@ -56,7 +74,7 @@ async def run(url: str, connections: int, duration: float) -> dict[str, float]:
         deadline = started + duration
         async with asyncio.TaskGroup() as group:
             for _ in range(connections):
-                group.create_task(_connection(session, url, deadline, tally))
+                group.create_task(_connection(session, request, deadline, tally))
         seconds = time.perf_counter() - started
     ordered = sorted(tally.latencies)
     return {
@@ -75,8 +93,12 @@ def main() -> None:
     parser.add_argument("url")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--method", help="GET, or POST when a body is given")
+    parser.add_argument("--body", help="JSON to send; {n} becomes the request's number")
     args = parser.parse_args()
-    figures = uvloop.run(run(args.url, args.connections, args.duration))
+    method = args.method or ("POST" if args.body is not None else "GET")
+    request = Request(method, args.url, args.body)
+    figures = uvloop.run(run(request, args.connections, args.duration))
     print(json.dumps(figures))
 
 

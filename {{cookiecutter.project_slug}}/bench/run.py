@@ -5,7 +5,7 @@
 - bare: bench/bare_app.py, aiohttp on uvloop answering /livez, no middleware, no access log;
 - fastapi: bench/fastapi_app.py, FastAPI on uvicorn (uvloop, httptools, no access log);
 - service: the service as deployed, with JSON logs, the access log{% if cookiecutter.use_metrics %} and metrics{% endif %} on, and
-  one item to read back
+  SEEDED items to read back
 {%- if cookiecutter.database == "sqlite" %}
   from a fresh SQLite file, migrated;
 {%- elif cookiecutter.database == "postgresql" %}
@@ -13,9 +13,11 @@
 {%- else %}
   (from memory: no database);
 {%- endif %}
-- service x2: the same with WORKERS=2, on every CPU.
+- service x2: the same with WORKERS=2, on every CPU;
+- service writes: the same as service, creating items with unique names in a database of its
+  own, so that the rows it adds never slow the reads of the others.
 
-Each server but the last runs on CPU 0 and the load generator on CPU 1, so that they do not
+Each server but `service x2` runs on CPU 0 and the load generator on CPU 1, so that they do not
 share a core. The load is wrk (-t1) when it is installed, else bench/load.py (slower than any
 of the servers: its figures are only indicative). Each target is loaded in turn, for
 --duration seconds, --repeat times; the table gives the medians. Then the service is loaded
@@ -49,6 +51,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+{%- if cookiecutter.database == "postgresql" %}
+from typing import Any
+{%- endif %}
 
 {%- if cookiecutter.database == "postgresql" %}
 
@@ -62,6 +67,8 @@ PACKAGE = "{{ cookiecutter.package_name }}"
 BENCH = Path(__file__).resolve().parent
 PROJECT = BENCH.parent
 START_TIMEOUT = 30.0
+# Items made before the runs: a full page for the list, and one of them read by id.
+SEEDED = 100
 # wrk's latency lines ("99%  2.40ms") and its units.
 _WRK_PERCENTILE = re.compile(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$", re.MULTILINE)
 _WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -85,7 +92,8 @@ class Figures:
     """One load run: requests per second, latency percentiles, failed requests.
 
     `cpu_us` is the CPU time the server spent per request (Linux): unlike the rate, it
-    hardly moves when other programs share the machine.
+    hardly moves when other programs share the machine. `sessions_per_s` is how many
+    connections the service opened to its database per second, at steady load (0 is right).
     """
 
     requests: int
@@ -94,6 +102,8 @@ class Figures:
     p99_ms: float
     errors: int
     cpu_us: float = math.nan
+    # New database sessions per second of load, where the database counts them.
+    sessions_per_s: float | None = None
 
 
 @dataclass
@@ -104,6 +114,8 @@ class Server:
     command: list[str]
     env: dict[str, str]
     cpus: set[int] | None
+    # The environment that names the service's database, whose sessions the bench counts.
+    database: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -170,11 +182,17 @@ class Server:
 
 @dataclass
 class Target:
-    """One row of the table: a server and the path loaded on it."""
+    """One row of the table: a server and the request loaded on it.
+
+    `body`, when given, is sent with `method` as JSON; `{n}` in it becomes a number that no
+    other request of the run has (the unique names of created items).
+    """
 
     name: str
     server: Server
     path: str
+    method: str = "GET"
+    body: str | None = None
     runs: list[Figures] = field(default_factory=list)
 
     def median(self) -> Figures:
@@ -185,6 +203,9 @@ class Target:
             p99_ms=statistics.median(run.p99_ms for run in self.runs),
             errors=sum(run.errors for run in self.runs),
             cpu_us=statistics.median(run.cpu_us for run in self.runs),
+            sessions_per_s=max((run.sessions_per_s or 0 for run in self.runs), default=0)
+            if any(run.sessions_per_s is not None for run in self.runs)
+            else None,
         )
 
 
@@ -197,17 +218,20 @@ def answers(url: str) -> bool:
         return False
 
 
-def create_item(server: Server) -> int:
-    """Create the item that the items target reads; return its id."""
-    request = urllib.request.Request(  # noqa: S310 - loopback http
-        server.url("/api/v1/items"),
-        data=json.dumps({"name": "bench", "description": "read by bench/run.py"}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback http
-        item_id: int = json.load(response)["id"]
-        return item_id
+def seed(server: Server, count: int) -> int:
+    """Create `count` items through the API; return the id of the first."""
+    first = 0
+    for number in range(count):
+        request = urllib.request.Request(  # noqa: S310 - loopback http
+            server.url("/api/v1/items"),
+            data=json.dumps({"name": f"seed-{number}", "description": "bench"}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+            item_id: int = json.load(response)["id"]
+        first = first or item_id
+    return first
 
 
 def wrk_figures(output: str) -> Figures:
@@ -227,13 +251,35 @@ def wrk_figures(output: str) -> Figures:
     return Figures(int(requests[1]), float(rps[1]), percentiles[50], percentiles[99], errors)
 
 
-def load(url: str, seconds: int, connections: int, wrk: str | None) -> Figures:
-    """Load `url` for `seconds` with wrk when given, else with bench/load.py."""
+# wrk's script for requests with a body: each gets the next number of this run.
+_WRK_SCRIPT = """
+local n = 0
+wrk.method = %s
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  n = n + 1
+  return wrk.format(nil, nil, nil, (%s):gsub("{n}", %s .. n))
+end
+"""
+
+
+def load(target: Target, seconds: int, options: argparse.Namespace, wrk: str | None) -> Figures:
+    """Load the target for `seconds` with wrk when given, else with bench/load.py."""
+    url, connections = target.server.url(target.path), options.connections
+    # Numbers in bodies start with a prefix of this run: no two runs make the same name.
+    prefix = f"r{time.monotonic_ns():x}-"
     if wrk is not None:
         command = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+        if target.body is not None:
+            script = options.folder / "request.lua"
+            quoted = (json.dumps(text) for text in (target.method, target.body, prefix))
+            script.write_text(_WRK_SCRIPT % tuple(quoted))
+            command += ["--script", str(script)]
     else:
-        command = [sys.executable, str(BENCH / "load.py"), url]
+        command = [sys.executable, str(BENCH / "load.py"), url, "--method", target.method]
         command += ["--connections", str(connections), "--duration", str(seconds)]
+        if target.body is not None:
+            command += ["--body", target.body.replace("{n}", prefix + "{n}")]
     done = subprocess.run(  # noqa: S603 - wrk from the PATH or our own script
         command, capture_output=True, text=True, timeout=seconds + 60, check=True
     )
@@ -247,28 +293,49 @@ def load(url: str, seconds: int, connections: int, wrk: str | None) -> Figures:
 
 
 @contextlib.contextmanager
-def database(folder: Path) -> Iterator[dict[str, str]]:
+def database(folder: Path, name: str) -> Iterator[dict[str, str]]:
     """A fresh SQLite file in `folder`, migrated; yields the environment that names it."""
-    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"}
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{folder / name}.sqlite3"}
     migrate(env)
     yield env
+
+
+def sessions(_server: Server) -> int | None:
+    """A SQLite file has no sessions to count."""
+    return None
 {%- elif cookiecutter.database == "postgresql" %}
 
 
-async def _autocommit(server_url: str, statement: str) -> None:
+async def _autocommit(server_url: str, statement: str, *arguments: str) -> Any:
     engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as connection:
-            await connection.exec_driver_sql(statement)
+            result = await connection.exec_driver_sql(statement, arguments)
+            return result.scalar() if result.returns_rows else None
     finally:
         await engine.dispose()
 
 
+def sessions(server: Server) -> int | None:
+    """Sessions opened so far on the server's database (PostgreSQL counts them)."""
+    if "DATABASE_URL" not in server.database:
+        return None
+    url = make_url(server.database["DATABASE_URL"])
+    count = asyncio.run(
+        _autocommit(
+            url.set(database="postgres").render_as_string(hide_password=False),
+            "SELECT sessions FROM pg_stat_database WHERE datname = $1",
+            str(url.database),
+        )
+    )
+    return int(count or 0)
+
+
 @contextlib.contextmanager
-def database(_folder: Path) -> Iterator[dict[str, str]]:
+def database(_folder: Path, purpose: str) -> Iterator[dict[str, str]]:
     """A new database on the server of DATABASE_URL, migrated, dropped at the end."""
     server_url = Settings().database_url.get_secret_value()
-    name = f"bench_{uuid.uuid4().hex[:12]}"
+    name = f"bench_{purpose}_{uuid.uuid4().hex[:12]}"
     asyncio.run(_autocommit(server_url, f'CREATE DATABASE "{name}"'))
     try:
         url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
@@ -281,9 +348,14 @@ def database(_folder: Path) -> Iterator[dict[str, str]]:
 
 
 @contextlib.contextmanager
-def database(_folder: Path) -> Iterator[dict[str, str]]:
-    """No database: the items live in the service's memory."""
+def database(_folder: Path, _name: str) -> Iterator[dict[str, str]]:
+    """No database: the items live in each service's memory."""
     yield {}
+
+
+def sessions(_server: Server) -> int | None:
+    """No database, no sessions to count."""
+    return None
 {%- endif %}
 {%- if cookiecutter.database != "none" %}
 
@@ -301,13 +373,18 @@ def migrate(env: dict[str, str]) -> None:
 
 
 def servers(
-    database_env: dict[str, str], server_cpus: set[int] | None, all_cpus: set[int] | None
+    databases: tuple[dict[str, str], dict[str, str]],
+    server_cpus: set[int] | None,
+    all_cpus: set[int] | None,
 ) -> list[Server]:
-    """The servers to compare: bare, FastAPI (when installed), the service, two workers."""
-    python = sys.executable
+    """The servers to compare: bare, FastAPI (when installed), the service, two workers.
+
+    `databases` name the database that the reads share and the one the writes fill.
+    """
+    python, serve = sys.executable, [sys.executable, "-m", PACKAGE, "serve"]
+    reads, writes = databases
     service_env = {
         **os.environ,
-        **database_env,
         "HOST": "127.0.0.1",
         "LOG_LEVEL": "INFO",
         "LOG_FORMAT": "json",
@@ -316,7 +393,8 @@ def servers(
     }
     found = [
         Server("bare", [python, str(BENCH / "bare_app.py")], dict(os.environ), server_cpus),
-        Server("service", [python, "-m", PACKAGE, "serve"], service_env, server_cpus),
+        Server("service", serve, {**service_env, **reads}, server_cpus, reads),
+        Server("service writes", serve, {**service_env, **writes}, server_cpus, writes),
     ]
     if all(importlib.util.find_spec(name) for name in ("fastapi", "uvicorn", "httptools")):
         fastapi = [python, str(BENCH / "fastapi_app.py")]
@@ -324,18 +402,34 @@ def servers(
     else:
         print("FastAPI is not installed: `make bench` installs the bench extra.")
     if (os.cpu_count() or 1) > 1:
-        two = {**service_env, "WORKERS": "2"}
-        found.append(Server("service x2", [python, "-m", PACKAGE, "serve"], two, all_cpus))
+        two = {**service_env, **reads, "WORKERS": "2"}
+        found.append(Server("service x2", serve, two, all_cpus, reads))
     return found
 
 
-def targets(running: list[Server], item_path: str) -> list[Target]:
-    """The rows of the table: /livez on every server, and the item on the service."""
-    rows = []
-    for server in running:
-        rows.append(Target(f"{server.name} /livez", server, "/livez"))
-        if server.name == "service":
-            rows.append(Target(f"service {item_path}", server, item_path))
+def targets(running: dict[str, Server], item_path: str) -> list[Target]:
+    """The rows of the table: /livez on every server; reads and writes of items on the service."""
+    service = running["service"]
+    rows = [
+        Target(f"{name} /livez", running[name], "/livez")
+        for name in ("bare", "fastapi")
+        if name in running
+    ]
+    rows += [
+        Target("service /livez", service, "/livez"),
+        Target("service GET item", service, item_path),
+        Target("service GET items?limit=20", service, "/api/v1/items?limit=20"),
+        Target(
+            "service POST item",
+            running["service writes"],
+            "/api/v1/items",
+            method="POST",
+            body='{"name": "item-{n}", "description": "made by bench/run.py"}',
+        ),
+    ]
+    if "service x2" in running:
+        rows.append(Target("service x2 /livez", running["service x2"], "/livez"))
+        rows.append(Target("service x2 GET item", running["service x2"], item_path))
     return rows
 
 
@@ -343,13 +437,15 @@ def measure(rows: list[Target], options: argparse.Namespace, wrk: str | None) ->
     """Warm every target up (not with --quick), then load each in turn, `--repeat` rounds."""
     if not options.quick:
         for row in rows:
-            load(row.server.url(row.path), 2, options.connections, wrk)
+            load(row, 2, options, wrk)
     for _ in range(options.repeat):
         for row in rows:
-            before = row.server.cpu_seconds()
-            figures = load(row.server.url(row.path), options.duration, options.connections, wrk)
+            before, opened = row.server.cpu_seconds(), sessions(row.server)
+            figures = load(row, options.duration, options, wrk)
             used = row.server.cpu_seconds() - before
             figures.cpu_us = used / figures.requests * 1e6 if figures.requests else math.nan
+            if opened is not None:
+                figures.sessions_per_s = ((sessions(row.server) or 0) - opened) / options.duration
             row.runs.append(figures)
 
 
@@ -401,7 +497,17 @@ def report(rows: list[Target], options: argparse.Namespace, header: str) -> None
     print("(CPU us: the server's CPU time per request, in microseconds; vs bare: rps / bare rps)")
     if any(figures.errors for figures in medians.values()):
         print("(errors: answers of 400 and up, and requests given up on: wrk waits 2 s at most)")
-    pairs = [("service /livez", "fastapi /livez"), ("service x2 /livez", "service /livez")]
+    opening = {name: figures.sessions_per_s for name, figures in medians.items()}
+    if any(rate is not None for rate in opening.values()):
+        counted = ", ".join(
+            f"{name} {rate:.1f}" for name, rate in opening.items() if rate is not None
+        )
+        print(f"new database sessions per second under load (the most of the runs): {counted}")
+    pairs = [
+        ("service /livez", "fastapi /livez"),
+        ("service x2 /livez", "service /livez"),
+        ("service x2 GET item", "service GET item"),
+    ]
     for first, second in pairs:
         if first in medians and second in medians:
             ratio = medians[first].rps / medians[second].rps
@@ -410,17 +516,17 @@ def report(rows: list[Target], options: argparse.Namespace, header: str) -> None
         print("(a short run: `make bench` without --quick takes figures worth comparing)")
 
 
-def soak(service: Server, path: str, options: argparse.Namespace, wrk: str | None) -> str:
-    """Memory of the service now and, with --soak, after that many seconds more of load."""
-    before = service.rss_mb()
+def soak(target: Target, options: argparse.Namespace, wrk: str | None) -> str:
+    """Memory of the target's server now and, with --soak, after that many seconds more of load."""
+    before = target.server.rss_mb()
     if before is None:
         return "not measured (no /proc on this system)"
     text = f"{before:.1f} MB after the runs"
     if options.soak:
-        figures = load(service.url(path), options.soak, options.connections, wrk)
-        after = service.rss_mb() or before
+        figures = load(target, options.soak, options, wrk)
+        after = target.server.rss_mb() or before
         text += (
-            f"; {after:.1f} MB after {options.soak} s more on {path} "
+            f"; {after:.1f} MB after {options.soak} s more on {target.path} "
             f"({(after / before - 1) * 100:+.1f} %; {figures.rps:.0f} rps, "
             f"p99 {figures.p99_ms:.2f} ms)"
         )
@@ -461,22 +567,24 @@ def main() -> None:
         print("Install wrk (apt-get install wrk, brew install wrk) for figures worth quoting.")
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     server_cpus, all_cpus = cpu_sets()
-    with tempfile.TemporaryDirectory(prefix="bench-") as folder, database(Path(folder)) as env:
-        running = servers(env, server_cpus, all_cpus)
-        try:
-            for server in running:
-                server.start()
-            for server in running:
-                server.wait_ready()
-            service = next(server for server in running if server.name == "service")
-            item_path = f"/api/v1/items/{create_item(service)}"
-            idle = service.rss_mb()
-            rows = targets(running, item_path)
-            measure(rows, parsed, wrk)
-            memory = soak(service, item_path, parsed, wrk)
-        finally:
-            for server in running:
-                server.stop()
+    with contextlib.ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
+        parsed.folder = folder
+        reads = stack.enter_context(database(folder, "reads"))
+        writes = stack.enter_context(database(folder, "writes"))
+        found = servers((reads, writes), server_cpus, all_cpus)
+        running = {server.name: server for server in found}
+        for server in running.values():
+            stack.callback(server.stop)
+        for server in running.values():
+            server.start()
+        for server in running.values():
+            server.wait_ready()
+        item_path = f"/api/v1/items/{seed(running['service'], SEEDED)}"
+        idle = running["service"].rss_mb()
+        rows = targets(running, item_path)
+        measure(rows, parsed, wrk)
+        memory = soak(next(row for row in rows if row.name == "service GET item"), parsed, wrk)
     report(rows, parsed, machine(wrk, server_cpus, parsed))
     idle_text = f"{idle:.1f} MB idle; " if idle is not None else ""
     print(f"memory of the service (one worker, RSS): {idle_text}{memory}")

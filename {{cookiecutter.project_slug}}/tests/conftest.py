@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from {{ cookiecutter.package_name }}.app import create_app
 {%- if cookiecutter.database != "none" %}
 from {{ cookiecutter.package_name }}.db import database_key, migrate
-from {{ cookiecutter.package_name }}.models import Base
+from {{ cookiecutter.package_name }}.models import metadata
 {%- endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -166,8 +166,7 @@ async def client(aiohttp_client: AiohttpClient, settings: Settings) -> AsyncIter
     app = create_app(settings)
     client = await aiohttp_client(app)
     yield client
-    async with app[database_key].sessions() as session:
-        for table in reversed(Base.metadata.sorted_tables):
-            await session.execute(table.delete())
-        await session.commit()
+    async with app[database_key].transaction() as transaction:
+        for table in reversed(metadata.sorted_tables):
+            await transaction.execute(table.delete())
 {%- endif %}

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from {{ cookiecutter.package_name }}.db import downgrade, migrate
-from {{ cookiecutter.package_name }}.models import Base
+from {{ cookiecutter.package_name }}.models import metadata
 {%- if cookiecutter.database == "postgresql" %}
 
 from .services import create_database, drop_database
@@ -51,7 +51,7 @@ def _tables(connection: Connection) -> set[str]:
 
 
 def _differences(connection: Connection) -> list[object]:
-    return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+    return list(compare_metadata(MigrationContext.configure(connection), metadata))
 
 
 async def inspect_database(url: str, look: Callable[[Connection], T]) -> T:

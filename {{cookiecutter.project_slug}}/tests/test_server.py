@@ -112,6 +112,7 @@ class Load:
             try:
                 connection.request("GET", "/api/v1/items", headers={"Connection": "close"})
             except OSError:
+                connection.close()
                 self._count(not_accepted=1)
                 continue
             try:

@@ -15,8 +15,8 @@ from arq.jobs import Job
 from redis.exceptions import RedisError
 
 from .cache import redis_key
+from .items.repository import Item
 from .jobs import item_created
-from .schemas import ItemOut
 from .settings import Settings, settings_key
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,10 @@ def queue_name(settings: Settings) -> str:
     return f"{settings.cache_prefix}queue"
 
 
-def item_created_job_id(prefix: str, item: ItemOut) -> str:
+def item_created_job_id(prefix: str, item: Item) -> str:
     """One id per creation of an item: enqueued twice, the job still runs once."""
-    created = round(item.created_at.timestamp() * 1_000_000)
-    return f"{prefix}item-created:{item.id}:{created}"
+    created = round(item["created_at"].timestamp() * 1_000_000)
+    return f"{prefix}item-created:{item['id']}:{created}"
 
 
 async def queue_context(app: web.Application) -> AsyncIterator[None]:
@@ -48,14 +48,14 @@ async def queue_context(app: web.Application) -> AsyncIterator[None]:
     await pool.aclose(close_connection_pool=False)
 
 
-async def enqueue_item_created(app: web.Application, item: ItemOut) -> Job | None:
+async def enqueue_item_created(app: web.Application, item: Item) -> Job | None:
     """Queue `item_created` for a new item; None when it was queued already or Redis failed."""
     settings = app[settings_key]
     job_id = item_created_job_id(settings.cache_prefix, item)
     try:
         async with asyncio.timeout(settings.redis_timeout):
             return await app[queue_key].enqueue_job(
-                item_created.__name__, item.id, item.name, _job_id=job_id
+                item_created.__name__, item["id"], item["name"], _job_id=job_id
             )
     except (RedisError, OSError, TimeoutError) as exc:
         log.warning("job lost: %s not queued (%s)", job_id, type(exc).__name__)

@@ -29,7 +29,7 @@ from .logs import REQUEST_ID_HEADER, request_id_var
 {%- if cookiecutter.use_metrics %}
 from .metrics import Metrics
 {%- endif %}
-from .problems import ProblemError, problem_response
+from .problems import as_problem, problem_response
 
 log = logging.getLogger(__name__)
 
@@ -131,14 +131,14 @@ def problem_middleware(seconds: float) -> Middleware:
             return await deadlines.run(handler(request), request.task.get_loop())
         except DeadlineExceededError:
             return problem_response(504, f"The request took longer than {seconds:g} s.")
-        except ProblemError as exc:
-            return problem_response(exc.status, exc.detail, headers=exc.headers, **exc.extensions)
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
             headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
             return problem_response(exc.status, headers=headers)
-        except Exception{% if cookiecutter.use_tracing %} as exc{% endif %}:
+        except Exception as exc:
+            if (problem := as_problem(request.app, exc)) is not None:
+                return problem.response()
             log.exception("unhandled error in %s %s", request.method, request.path)
 {%- if cookiecutter.use_tracing %}
             # The client learns nothing of the cause; the request's span (when traced) keeps it.

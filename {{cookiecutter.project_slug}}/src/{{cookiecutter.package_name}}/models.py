@@ -1,10 +1,10 @@
-"""SQLAlchemy 2 typed models; the metadata Alembic compares against."""
+"""The tables, in SQLAlchemy Core: what queries are written against and Alembic compares to."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Integer, MetaData, String, TypeDecorator
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, TypeDecorator
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names, so that migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -15,9 +15,16 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    A database with a timestamp type keeps the zone, and its driver reads it back. SQLite keeps
+    text without one: it is read as UTC in one step, since `datetime.replace(tzinfo=...)` after
+    SQLAlchemy's own parsing costs four times as much, for each timestamp of each row.
+    """
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -25,10 +32,15 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, _dialect: Dialect) -> datetime | None:
         return value.astimezone(UTC) if value is not None else None
 
-    def process_result_value(self, value: datetime | None, _dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+    def result_processor(
+        self, dialect: Dialect, _coltype: object
+    ) -> Callable[[str | None], datetime | None] | None:
+        return _utc_from_text if dialect.name == "sqlite" else None
+
+
+def _utc_from_text(value: str | None) -> datetime | None:
+    """A timestamp that SQLAlchemy wrote as text in UTC ("2026-01-02 03:04:05.000006")."""
+    return None if value is None else datetime.fromisoformat(value + "+00:00")
 
 
 def utc_now() -> datetime:
@@ -36,20 +48,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Base(DeclarativeBase):
-    """Base of every model."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class Item(Base):
-    """The example resource: a named item with an optimistic-concurrency version."""
-
-    __tablename__ = "items"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    description: Mapped[str | None] = mapped_column(String(1000))
-    version: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+# The example resource: a named item with an optimistic-concurrency version.
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("description", String(1000)),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_at", UTCDateTime, nullable=False, default=utc_now),
+    Column("updated_at", UTCDateTime, nullable=False, default=utc_now, onupdate=utc_now),
+)

@@ -19,6 +19,10 @@ compression, sampler, resource attributes, propagators.
 
 import asyncio
 from collections.abc import AsyncIterator
+{%- if cookiecutter.database != "none" %}
+from contextlib import AbstractContextManager
+from functools import partial
+{%- endif %}
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
@@ -30,9 +34,6 @@ from opentelemetry.instrumentation.aiohttp_server import (
 )
 {%- if cookiecutter.use_redis %}
 from opentelemetry.instrumentation.redis import RedisInstrumentor
-{%- endif %}
-{%- if cookiecutter.database != "none" %}
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 {%- endif %}
 from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -51,6 +52,9 @@ tracer_provider_key = web.AppKey("tracer_provider", TracerProvider)
 # Where spans go: OTLP over HTTP, unless an exporter is put here before the app starts (tests).
 span_exporter_key = web.AppKey("span_exporter", SpanExporter)
 _server_middleware_key: web.AppKey[Middleware] = web.AppKey("otel_server_middleware")
+{%- if cookiecutter.database != "none" %}
+DB_SYSTEM = "{{ cookiecutter.database }}"
+{%- endif %}
 
 
 def install_tracing(app: web.Application) -> None:
@@ -64,6 +68,20 @@ def install_tracing(app: web.Application) -> None:
 async def server_span_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """OpenTelemetry's aiohttp middleware, made with the app's tracer provider at start-up."""
     return await request.config_dict[_server_middleware_key](request, handler)
+
+
+{%- if cookiecutter.database != "none" %}
+
+
+def database_span(tracer: trace.Tracer, sql: str) -> AbstractContextManager[object]:
+    """A client span around one statement, named and described as OpenTelemetry says."""
+    operation = sql.split(None, 1)[0].upper() if sql else "SQL"
+    return tracer.start_as_current_span(
+        operation,
+        kind=trace.SpanKind.CLIENT,
+        attributes={"db.system": DB_SYSTEM, "db.statement": sql, "db.operation": operation},
+    )
+{%- endif %}
 
 
 def traces_url(settings: Settings) -> str:
@@ -101,17 +119,11 @@ async def tracing_context(app: web.Application) -> AsyncIterator[None]:
         trace.set_tracer_provider(provider)
     # The versions are this project's choice, checked by its tests; the instrumentations' own
     # checks would read package metadata on the event loop.
-{%- if cookiecutter.database != "none" %} SQLAlchemy 2.1 is past the range
-    # its instrumentation declares, and traced all the same.
-{%- endif %}
     server = AioHttpServerInstrumentor()
     # Reads the settings (excluded URLs, captured headers) of the middleware made above.
     server.instrument(tracer_provider=provider, skip_dep_check=True)
 {%- if cookiecutter.database != "none" %}
-    database = SQLAlchemyInstrumentor()
-    database.instrument(
-        engine=app[database_key].engine.sync_engine, tracer_provider=provider, skip_dep_check=True
-    )
+    app[database_key].watcher = partial(database_span, provider.get_tracer(__name__))
 {%- endif %}
 {%- if cookiecutter.use_redis %}
     RedisInstrumentor.instrument_client(app[redis_key], tracer_provider=provider)
@@ -121,7 +133,7 @@ async def tracing_context(app: web.Application) -> AsyncIterator[None]:
     RedisInstrumentor.uninstrument_client(app[redis_key])
 {%- endif %}
 {%- if cookiecutter.database != "none" %}
-    database.uninstrument()
+    app[database_key].watcher = None
 {%- endif %}
     server.uninstrument()
     # Sends what is still queued (within the exporter's timeout), off the event loop.

@@ -1,8 +1,8 @@
 """RFC 9457 problem details: the one shape every error answer takes."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeAlias, TypeVar
 
 import orjson
 from aiohttp import web
@@ -10,6 +10,8 @@ from pydantic import BaseModel, ValidationError
 
 PROBLEM_JSON: Final = "application/problem+json"
 M = TypeVar("M", bound=BaseModel)
+# Turns an error of the domain into the answer that the client gets.
+ToProblem: TypeAlias = Callable[[Any], "ProblemError"]
 
 
 class ProblemError(Exception):
@@ -28,6 +30,32 @@ class ProblemError(Exception):
         self.detail = detail
         self.headers = headers
         self.extensions = extensions
+
+    def response(self) -> web.Response:
+        """The problem+json answer."""
+        return problem_response(self.status, self.detail, headers=self.headers, **self.extensions)
+
+
+problems_key = web.AppKey("problems", dict[type[Exception], ToProblem])
+
+
+def register_problems(app: web.Application, problems: Mapping[type[Exception], ToProblem]) -> None:
+    """Answer these errors of the domain, raised by any handler, as these problems.
+
+    Components register their own errors, so that no status code is chosen below the edge.
+    """
+    app.setdefault(problems_key, {}).update(problems)
+
+
+def as_problem(app: web.Application, error: Exception) -> ProblemError | None:
+    """The error itself if it is a problem, else the one registered for its class, if any."""
+    if isinstance(error, ProblemError):
+        return error
+    problems = app.get(problems_key, {})
+    for kind in type(error).__mro__:
+        if (to_problem := problems.get(kind)) is not None:
+            return to_problem(error)
+    return None
 
 
 def problem_response(

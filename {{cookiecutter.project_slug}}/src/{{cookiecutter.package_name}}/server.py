@@ -21,7 +21,7 @@ from aiohttp import web
 from aiohttp.log import access_logger
 
 from .app import create_app
-{% if cookiecutter.database == "sqlite" %}from .db import ensure_sqlite_folder
+{% if cookiecutter.database == "sqlite" %}from .db.migrations import ensure_sqlite_folder
 {% endif %}from .logs import AccessLogger, setup_logging
 {% if cookiecutter.use_metrics %}from .metrics import MULTIPROCESS_DIR, forget_process
 {% endif %}from .settings import Settings

@@ -9,9 +9,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 {%- if cookiecutter.database == "sqlite" %}
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/db.sqlite3"
+POOL_SIZE = 4
 {%- elif cookiecutter.database == "postgresql" %}
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+POOL_SIZE = 10
 {%- endif %}
 {%- if cookiecutter.use_redis %}
 {%- if cookiecutter.database == "none" %}
@@ -34,15 +36,22 @@ class Settings(BaseSettings):
     )
 {%- endif %}
 {%- if cookiecutter.database == "postgresql" %}
-    db_pool_size: int = Field(10, ge=1, le=100, description="Connections kept in the pool.")
-    db_max_overflow: int = Field(5, ge=0, le=100, description="Extra connections under load.")
+    db_pool_size: int = Field(
+        POOL_SIZE, ge=1, le=100, description="Connections to PostgreSQL, used in turns."
+    )
     db_statement_timeout: float = Field(
         10.0, gt=0, description="Seconds PostgreSQL lets one statement run before cancelling it."
+    )
+{%- elif cookiecutter.database == "sqlite" %}
+    db_pool_size: int = Field(
+        POOL_SIZE, ge=1, le=64, description="Connections reading SQLite at once, one thread each."
     )
 {%- endif %}
 {%- if cookiecutter.database != "none" %}
     db_timeout: float = Field(
-        5.0, gt=0, description="Seconds a connection, readiness probe or pool checkout may take."
+        5.0,
+        gt=0,
+        description="Seconds a statement may wait for its turn, a lock or a new connection.",
     )
 {%- endif %}
 {%- if cookiecutter.use_redis %}

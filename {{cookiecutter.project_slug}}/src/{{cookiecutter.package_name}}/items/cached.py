@@ -6,13 +6,14 @@ and the error logged, and a copy that could not be dropped expires with its TTL.
 """
 
 import logging
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
+import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from ..schemas import ItemOut
-from .repository import ItemRepository
+from .repository import Item, ItemRepository
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +30,10 @@ class CachedItemRepository:
     def _key(self, item_id: int) -> str:
         return f"{self._prefix}item:{item_id}"
 
-    async def create(self, values: dict[str, Any]) -> ItemOut:
+    async def create(self, values: dict[str, Any]) -> Item:
         return await self._inner.create(values)
 
-    async def get(self, item_id: int) -> ItemOut:
+    async def get(self, item_id: int) -> Item:
         key = self._key(item_id)
         try:
             cached = await self._redis.get(key)
@@ -40,20 +41,20 @@ class CachedItemRepository:
             log.warning("cache read failed: %s", type(exc).__name__)
             cached = None
         if cached is not None:
-            return ItemOut.model_validate_json(cached)
+            return _loads(cached)
         item = await self._inner.get(item_id)
         try:
-            await self._redis.set(key, item.model_dump_json(), ex=self._ttl)
+            await self._redis.set(key, orjson.dumps(item), ex=self._ttl)
         except RedisError as exc:
             log.warning("cache write failed: %s", type(exc).__name__)
         return item
 
-    async def list(self, limit: int, offset: int) -> tuple[list[ItemOut], int]:
+    async def list(self, limit: int, offset: int) -> tuple[list[Item], int]:
         return await self._inner.list(limit, offset)
 
     async def update(
         self, item_id: int, values: dict[str, Any], expected_version: int | None
-    ) -> ItemOut:
+    ) -> Item:
         try:
             return await self._inner.update(item_id, values, expected_version)
         finally:
@@ -70,3 +71,11 @@ class CachedItemRepository:
             await self._redis.delete(self._key(item_id))
         except RedisError as exc:
             log.warning("cache invalidation failed: %s", type(exc).__name__)
+
+
+def _loads(cached: bytes | str) -> Item:
+    """An item from its cached JSON: as stored, with its timestamps as datetimes again."""
+    item = orjson.loads(cached)
+    for stamp in ("created_at", "updated_at"):
+        item[stamp] = datetime.fromisoformat(item[stamp])
+    return cast(Item, item)

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from ..feed import Feed, feed_key, stream
 from ..routing import Endpoint
 from ..schemas import ItemOut
-from .repository import ItemRepository
+from .repository import Item, ItemRepository
 from .views import PREFIX
 
 FEED_PATH: Final = f"{PREFIX}/feed"
@@ -34,23 +34,24 @@ class PublishingItemRepository:
         self._inner = inner
         self._feed = feed
 
-    def _publish(self, event: Change, item_id: int, item: ItemOut | None) -> None:
-        self._feed.publish(ItemEvent(event=event, id=item_id, item=item).model_dump_json())
+    def _publish(self, event: Change, item_id: int, item: Item | None) -> None:
+        message = ItemEvent.model_validate({"event": event, "id": item_id, "item": item})
+        self._feed.publish(message.model_dump_json())
 
-    async def create(self, values: dict[str, Any]) -> ItemOut:
+    async def create(self, values: dict[str, Any]) -> Item:
         item = await self._inner.create(values)
-        self._publish("created", item.id, item)
+        self._publish("created", item["id"], item)
         return item
 
-    async def get(self, item_id: int) -> ItemOut:
+    async def get(self, item_id: int) -> Item:
         return await self._inner.get(item_id)
 
-    async def list(self, limit: int, offset: int) -> tuple[list[ItemOut], int]:
+    async def list(self, limit: int, offset: int) -> tuple[list[Item], int]:
         return await self._inner.list(limit, offset)
 
     async def update(
         self, item_id: int, values: dict[str, Any], expected_version: int | None
-    ) -> ItemOut:
+    ) -> Item:
         item = await self._inner.update(item_id, values, expected_version)
         self._publish("updated", item_id, item)
         return item

@@ -1,29 +1,38 @@
-"""What the handlers need from item storage, whatever stores the items.
+"""What the handlers need from item storage, whatever stores the items, and what it refuses.
 
-Implementations raise ProblemError for what the caller got wrong: 404 for a missing item,
-409 for a name in use, 412 for a stale If-Match version.
+Implementations give items as `Item` rows and raise the errors below for what the caller got
+wrong; the views decide what each one means in HTTP.
 """
 
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any, Protocol, TypedDict
 
 from aiohttp import web
 
-from ..problems import ProblemError
-from ..schemas import ItemOut
+
+class Item(TypedDict):
+    """An item as stored; the API shows it as is (schemas.Item describes it)."""
+
+    id: int
+    name: str
+    description: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
 
 
 class ItemRepository(Protocol):
     """Storage of items; every method is one atomic operation."""
 
-    async def create(self, values: dict[str, Any]) -> ItemOut: ...
+    async def create(self, values: dict[str, Any]) -> Item: ...
 
-    async def get(self, item_id: int) -> ItemOut: ...
+    async def get(self, item_id: int) -> Item: ...
 
-    async def list(self, limit: int, offset: int) -> tuple[list[ItemOut], int]: ...
+    async def list(self, limit: int, offset: int) -> tuple[list[Item], int]: ...
 
     async def update(
         self, item_id: int, values: dict[str, Any], expected_version: int | None
-    ) -> ItemOut: ...
+    ) -> Item: ...
 
     async def delete(self, item_id: int, expected_version: int | None) -> None: ...
 
@@ -31,20 +40,27 @@ class ItemRepository(Protocol):
 items_key: web.AppKey[ItemRepository] = web.AppKey("items")
 
 
-def not_found(item_id: int) -> ProblemError:
-    """404 for an item that does not exist."""
-    return ProblemError(404, f"Item {item_id} does not exist.")
+class ItemError(Exception):
+    """A change or a read of items that cannot be done as asked."""
 
 
-def name_taken(name: object) -> ProblemError:
-    """409 for a name another item has."""
-    return ProblemError(409, f"An item named {name!r} already exists.")
+class ItemNotFoundError(ItemError):
+    """No item has this id."""
+
+    def __init__(self, item_id: int) -> None:
+        super().__init__(f"Item {item_id} does not exist.")
 
 
-def stale(item_id: int, current: int, expected: int | None) -> ProblemError:
-    """412 for a write that named another version than the current one."""
-    return ProblemError(
-        412,
-        f"Item {item_id} is at version {current}, not {expected}.",
-        headers={"ETag": f'"{current}"'},
-    )
+class NameTakenError(ItemError):
+    """Another item has this name."""
+
+    def __init__(self, name: object) -> None:
+        super().__init__(f"An item named {name!r} already exists.")
+
+
+class StaleVersionError(ItemError):
+    """The item is at another version than the one the change was made for."""
+
+    def __init__(self, item_id: int, current: int, expected: int | None) -> None:
+        super().__init__(f"Item {item_id} is at version {current}, not {expected}.")
+        self.current = current

@@ -7,10 +7,13 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from {{ cookiecutter.package_name }} import {% if cookiecutter.database == "sqlite" %}db, {% endif %}models, settings
+from {{ cookiecutter.package_name }} import models, settings
+{%- if cookiecutter.database == "sqlite" %}
+from {{ cookiecutter.package_name }}.db.migrations import ensure_sqlite_folder
+{%- endif %}
 
 config = context.config
-target_metadata = models.Base.metadata
+target_metadata = models.metadata
 
 
 def database_url() -> str:
@@ -50,6 +53,6 @@ if context.is_offline_mode():
     run_offline()
 else:
 {%- if cookiecutter.database == "sqlite" %}
-    db.ensure_sqlite_folder(database_url())
+    ensure_sqlite_folder(database_url())
 {%- endif %}
     asyncio.run(run_online(database_url()))
