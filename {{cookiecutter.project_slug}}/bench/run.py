@@ -26,196 +26,25 @@ stopped, by process id, and the temporary files and database are removed.
 """
 
 import argparse
-{%- if cookiecutter.database == "postgresql" %}
-import asyncio
-{%- endif %}
 import contextlib
 import importlib.util
 import json
 import math
 import os
-import re
 import shutil
 import signal
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
-{%- if cookiecutter.database == "postgresql" %}
-import uuid
-{%- endif %}
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-{%- if cookiecutter.database == "postgresql" %}
-from typing import Any
-{%- endif %}
 
-{%- if cookiecutter.database == "postgresql" %}
+from datastores import PACKAGE, database, sessions
+from loading import load
+from servers import BENCH, Server, Target, cpu_sets, machine
 
-from sqlalchemy import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
-
-from {{ cookiecutter.package_name }}.settings import Settings
-{%- endif %}
-
-PACKAGE = "{{ cookiecutter.package_name }}"
-BENCH = Path(__file__).resolve().parent
-PROJECT = BENCH.parent
-START_TIMEOUT = 30.0
 # Items made before the runs: a full page for the list, and one of them read by id.
 SEEDED = 100
-# wrk's latency lines ("99%  2.40ms") and its units.
-_WRK_PERCENTILE = re.compile(r"^\s*(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$", re.MULTILINE)
-_WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
-_WRK_SOCKETS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
-
-
-def _pid(path: Path) -> int:
-    return int(path.parent.name)
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class Figures:
-    """One load run: requests per second, latency percentiles, failed requests.
-
-    `cpu_us` is the CPU time the server spent per request (Linux): unlike the rate, it
-    hardly moves when other programs share the machine. `sessions_per_s` is how many
-    connections the service opened to its database per second, at steady load (0 is right).
-    """
-
-    requests: int
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-    cpu_us: float = math.nan
-    # New database sessions per second of load, where the database counts them.
-    sessions_per_s: float | None = None
-
-
-@dataclass
-class Server:
-    """A process serving HTTP on a loopback port: started, and stopped, by this script."""
-
-    name: str
-    command: list[str]
-    env: dict[str, str]
-    cpus: set[int] | None
-    # The environment that names the service's database, whose sessions the bench counts.
-    database: dict[str, str] = field(default_factory=dict)
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def start(self) -> None:
-        """Start the process; its output is dropped (the access log would fill a disk)."""
-        env = {**self.env, "PORT": str(self.port)}
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and scripts
-            self.command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        if self.cpus is not None:
-            with contextlib.suppress(ProcessLookupError):  # wait_ready reports the exit
-                os.sched_setaffinity(self.process.pid, self.cpus)
-
-    def wait_ready(self) -> None:
-        """Wait until /livez answers; on failure say how to see why."""
-        deadline = time.monotonic() + START_TIMEOUT
-        while not answers(self.url("/livez")):
-            stopped = self.process is None or self.process.poll() is not None
-            if stopped or time.monotonic() > deadline:
-                command = " ".join(self.command)
-                sys.exit(f"error: {self.name} did not start; run `{command}` to see its log")
-            time.sleep(0.1)
-
-    def rss_mb(self) -> float | None:
-        """Resident memory of the process (Linux), in MB."""
-        status = Path(f"/proc/{self.process.pid if self.process else 0}/status")
-        with contextlib.suppress(OSError):
-            for line in status.read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        return None
-
-    def cpu_seconds(self) -> float:
-        """CPU time used so far by the process and its children (Linux; else NaN)."""
-        if self.process is None or not Path(f"/proc/{self.process.pid}").is_dir():
-            return math.nan
-        ticks, parents = 0, {self.process.pid}
-        with contextlib.suppress(OSError):
-            for stat in sorted(Path("/proc").glob("[0-9]*/stat"), key=_pid):
-                with contextlib.suppress(OSError, ValueError, IndexError):
-                    # The fields after the command's closing parenthesis.
-                    fields = stat.read_text().rpartition(")")[2].split()
-                    pid = _pid(stat)
-                    if pid in parents or int(fields[1]) in parents:
-                        parents.add(pid)
-                        ticks += int(fields[11]) + int(fields[12])
-            return ticks / os.sysconf("SC_CLK_TCK")
-        return math.nan
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL after 15 s: only this process, by its id."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-@dataclass
-class Target:
-    """One row of the table: a server and the request loaded on it.
-
-    `body`, when given, is sent with `method` as JSON; `{n}` in it becomes a number that no
-    other request of the run has (the unique names of created items).
-    """
-
-    name: str
-    server: Server
-    path: str
-    method: str = "GET"
-    body: str | None = None
-    runs: list[Figures] = field(default_factory=list)
-
-    def median(self) -> Figures:
-        return Figures(
-            requests=sum(run.requests for run in self.runs),
-            rps=statistics.median(run.rps for run in self.runs),
-            p50_ms=statistics.median(run.p50_ms for run in self.runs),
-            p99_ms=statistics.median(run.p99_ms for run in self.runs),
-            errors=sum(run.errors for run in self.runs),
-            cpu_us=statistics.median(run.cpu_us for run in self.runs),
-            sessions_per_s=max((run.sessions_per_s or 0 for run in self.runs), default=0)
-            if any(run.sessions_per_s is not None for run in self.runs)
-            else None,
-        )
-
-
-def answers(url: str) -> bool:
-    """True when GET `url` answers 200."""
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback http
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 def seed(server: Server, count: int) -> int:
@@ -232,144 +61,6 @@ def seed(server: Server, count: int) -> int:
             item_id: int = json.load(response)["id"]
         first = first or item_id
     return first
-
-
-def wrk_figures(output: str) -> Figures:
-    """Figures from wrk's --latency report."""
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    requests = re.search(r"(\d+) requests in", output)
-    percentiles = {
-        int(match[1]): float(match[2]) * _WRK_UNITS[match[3]]
-        for match in _WRK_PERCENTILE.finditer(output)
-    }
-    if rps is None or requests is None or set(percentiles) != {50, 99}:
-        sys.exit(f"error: cannot read wrk's report:\n{output}")
-    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    sockets = _WRK_SOCKETS.search(output)
-    errors = int(non_2xx[1]) if non_2xx else 0
-    errors += sum(int(count) for count in sockets.groups()) if sockets else 0
-    return Figures(int(requests[1]), float(rps[1]), percentiles[50], percentiles[99], errors)
-
-
-# wrk's script for requests with a body: each gets the next number of this run.
-_WRK_SCRIPT = """
-local n = 0
-wrk.method = %s
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-  n = n + 1
-  return wrk.format(nil, nil, nil, (%s):gsub("{n}", %s .. n))
-end
-"""
-
-
-def load(target: Target, seconds: int, options: argparse.Namespace, wrk: str | None) -> Figures:
-    """Load the target for `seconds` with wrk when given, else with bench/load.py."""
-    url, connections = target.server.url(target.path), options.connections
-    # Numbers in bodies start with a prefix of this run: no two runs make the same name.
-    prefix = f"r{time.monotonic_ns():x}-"
-    if wrk is not None:
-        command = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
-        if target.body is not None:
-            script = options.folder / "request.lua"
-            quoted = (json.dumps(text) for text in (target.method, target.body, prefix))
-            script.write_text(_WRK_SCRIPT % tuple(quoted))
-            command += ["--script", str(script)]
-    else:
-        command = [sys.executable, str(BENCH / "load.py"), url, "--method", target.method]
-        command += ["--connections", str(connections), "--duration", str(seconds)]
-        if target.body is not None:
-            command += ["--body", target.body.replace("{n}", prefix + "{n}")]
-    done = subprocess.run(  # noqa: S603 - wrk from the PATH or our own script
-        command, capture_output=True, text=True, timeout=seconds + 60, check=True
-    )
-    if wrk is not None:
-        return wrk_figures(done.stdout)
-    figures = json.loads(done.stdout)
-    return Figures(
-        figures["requests"], figures["rps"], figures["p50_ms"], figures["p99_ms"], figures["errors"]
-    )
-{%- if cookiecutter.database == "sqlite" %}
-
-
-@contextlib.contextmanager
-def database(folder: Path, name: str) -> Iterator[dict[str, str]]:
-    """A fresh SQLite file in `folder`, migrated; yields the environment that names it."""
-    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{folder / name}.sqlite3"}
-    migrate(env)
-    yield env
-
-
-def sessions(_server: Server) -> int | None:
-    """A SQLite file has no sessions to count."""
-    return None
-{%- elif cookiecutter.database == "postgresql" %}
-
-
-async def _autocommit(server_url: str, statement: str, *arguments: str) -> Any:
-    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            result = await connection.exec_driver_sql(statement, arguments)
-            return result.scalar() if result.returns_rows else None
-    finally:
-        await engine.dispose()
-
-
-def sessions(server: Server) -> int | None:
-    """Sessions opened so far on the server's database (PostgreSQL counts them)."""
-    if "DATABASE_URL" not in server.database:
-        return None
-    url = make_url(server.database["DATABASE_URL"])
-    count = asyncio.run(
-        _autocommit(
-            url.set(database="postgres").render_as_string(hide_password=False),
-            "SELECT sessions FROM pg_stat_database WHERE datname = $1",
-            str(url.database),
-        )
-    )
-    return int(count or 0)
-
-
-@contextlib.contextmanager
-def database(_folder: Path, purpose: str) -> Iterator[dict[str, str]]:
-    """A new database on the server of DATABASE_URL, migrated, dropped at the end."""
-    server_url = Settings().database_url.get_secret_value()
-    name = f"bench_{purpose}_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_autocommit(server_url, f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        env = {"DATABASE_URL": url}
-        migrate(env)
-        yield env
-    finally:
-        asyncio.run(_autocommit(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-{%- else %}
-
-
-@contextlib.contextmanager
-def database(_folder: Path, _name: str) -> Iterator[dict[str, str]]:
-    """No database: the items live in each service's memory."""
-    yield {}
-
-
-def sessions(_server: Server) -> int | None:
-    """No database, no sessions to count."""
-    return None
-{%- endif %}
-{%- if cookiecutter.database != "none" %}
-
-
-def migrate(env: dict[str, str]) -> None:
-    """Bring the database named in `env` to the latest schema."""
-    subprocess.run(  # noqa: S603 - our own interpreter
-        [sys.executable, "-m", PACKAGE, "migrate"],
-        cwd=PROJECT,
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-    )
-{%- endif %}
 
 
 def servers(
@@ -447,37 +138,6 @@ def measure(rows: list[Target], options: argparse.Namespace, wrk: str | None) ->
             if opened is not None:
                 figures.sessions_per_s = ((sessions(row.server) or 0) - opened) / options.duration
             row.runs.append(figures)
-
-
-def cpu_sets() -> tuple[set[int] | None, set[int] | None]:
-    """(the servers' CPU, every CPU), and this process and its load generators on another CPU.
-
-    (None, None) where CPUs cannot be chosen (not Linux) or there is only one.
-    """
-    if not hasattr(os, "sched_setaffinity"):
-        return None, None
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) < 2:
-        return None, None
-    os.sched_setaffinity(0, {cpus[1]})
-    return {cpus[0]}, set(cpus)
-
-
-def machine(wrk: str | None, server_cpus: set[int] | None, options: argparse.Namespace) -> str:
-    """A line saying where and how the figures were taken."""
-    model = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    generator = "wrk -t1" if wrk else "bench/load.py"
-    pinning = "servers on CPU 0, load on CPU 1" if server_cpus else "no CPU pinning"
-    return (
-        f"{os.cpu_count()} CPUs ({model}), Python {sys.version.split()[0]}; "
-        f"{generator}, {options.connections} connections; "
-        f"{pinning}; median of {options.repeat} x {options.duration} s per target"
-    )
 
 
 def report(rows: list[Target], options: argparse.Namespace, header: str) -> None:

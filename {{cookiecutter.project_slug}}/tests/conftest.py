@@ -1,15 +1,29 @@
 """Fixtures: real services, settings pointing at them, and a client of the real app per test.
 
-Blocking calls in the event loop fail the test (blockbuster), so a handler that blocks is
-caught here rather than in production.
+Locally a service that cannot be reached skips the tests that need it, with the reason; in CI
+(CI=true) it fails them, so that a broken pipeline never passes by skipping. Blocking calls in
+the event loop fail the test (blockbuster), so a handler that blocks is caught here rather
+than in production.
 """
 {% if cookiecutter.database == "postgresql" or cookiecutter.use_redis %}
-import os
+import asyncio
 {%- endif %}
-{%- if cookiecutter.use_redis %}
+import os
+{%- if cookiecutter.database == "sqlite" %}
+import sqlite3
+{%- endif %}
+{%- if cookiecutter.database == "postgresql" or cookiecutter.use_redis %}
 import uuid
 {%- endif %}
-from collections.abc import {% if cookiecutter.database != "none" %}AsyncIterator, {% endif %}Iterator
+from collections.abc import {% if cookiecutter.database != "none" %}AsyncIterator, Callable, {% endif %}Iterator
+{%- if cookiecutter.database != "none" %}
+from contextlib import AbstractContextManager, contextmanager
+{%- endif %}
+{%- if cookiecutter.database == "sqlite" %}
+from pathlib import Path
+{%- endif %}
+from typing import NoReturn
+from urllib.parse import urlsplit
 
 import pytest
 from blockbuster import BlockBuster, blockbuster_ctx
@@ -17,25 +31,24 @@ from blockbuster import BlockBuster, blockbuster_ctx
 from pydantic import SecretStr
 {%- endif %}
 from pytest_aiohttp import AiohttpClient
+{%- if cookiecutter.use_redis %}
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+{%- endif %}
 {%- if cookiecutter.database == "postgresql" %}
+from sqlalchemy import make_url, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 {%- endif %}
 
 from {{ cookiecutter.package_name }}.app import create_app
 {%- if cookiecutter.database != "none" %}
-from {{ cookiecutter.package_name }}.db import database_key, migrate
+from {{ cookiecutter.package_name }}.db import Database, connect, database_key, migrate
 from {{ cookiecutter.package_name }}.models import metadata
 {%- endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .helpers import Client
-{%- if cookiecutter.database == "postgresql" and cookiecutter.use_redis %}
-from .services import create_database, drop_database, redis_reachable, require
-{%- elif cookiecutter.database == "postgresql" %}
-from .services import create_database, drop_database, require
-{%- elif cookiecutter.use_redis %}
-from .services import redis_reachable, require
-{%- endif %}
 {%- if cookiecutter.task_queue == "arq" %}
 from .worker_process import forget_keys
 {%- endif %}
@@ -47,6 +60,15 @@ DEFAULT_TEST_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 {%- if cookiecutter.use_redis %}
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/0"
 {%- endif %}
+
+
+def require(service: str, url: str, problem: BaseException) -> NoReturn:
+    """Skip (locally) or fail (CI=true) because `service` at `url` cannot be used."""
+    where = urlsplit(url).netloc.rpartition("@")[2]
+    message = f"{service} at {where} is unreachable ({type(problem).__name__}: {problem})"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message}; CI=true, so this fails instead of skipping")
+    pytest.skip(message)
 {%- if cookiecutter.database == "sqlite" %}
 
 
@@ -56,7 +78,65 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     migrate(url)
     return url
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> str:
+    """A SQLite file of this test only, not made yet."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}"
+
+
+@pytest.fixture
+def broken_database_url(tmp_path: Path) -> str:
+    """A file that is not a SQLite database: every connection to it fails."""
+    path = tmp_path / "broken.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def block_writes(database_url: str) -> Callable[[], AbstractContextManager[None]]:
+    """While its context lasts, another connection holds the file's write lock: writes wait.
+
+    For sync tests and fixtures: the lock is taken with the blocking sqlite3 module.
+    """
+
+    @contextmanager
+    def blocked() -> Iterator[None]:
+        holder = sqlite3.connect(database_url.removeprefix("sqlite+aiosqlite:///"))
+        holder.isolation_level = None
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+
+    return blocked
 {%- elif cookiecutter.database == "postgresql" %}
+
+
+async def _autocommit(server_url: str, statement: str) -> None:
+    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql(statement)
+    finally:
+        await engine.dispose()
+
+
+def create_database(server_url: str) -> str:
+    """Create an empty database on the server of `server_url`; return its URL."""
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    asyncio.run(_autocommit(server_url, f'CREATE DATABASE "{name}"'))
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    """Drop the database of `url`, closing any connection still open to it."""
+    parsed = make_url(url)
+    server = parsed.set(database="postgres").render_as_string(hide_password=False)
+    asyncio.run(_autocommit(server, f'DROP DATABASE "{parsed.database}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
@@ -73,16 +153,71 @@ def database_url() -> Iterator[str]:
     migrate(url)
     yield url
     drop_database(url)
+
+
+@pytest.fixture
+def empty_database_url(database_url: str) -> Iterator[str]:
+    """An empty database of this test only on the test server, dropped afterwards."""
+    url = create_database(database_url)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def broken_database_url() -> str:
+    """A database server that does not answer: nothing listens on port 1 of loopback."""
+    return "postgresql+asyncpg://postgres@127.0.0.1:1/test"
+
+
+@pytest.fixture
+def block_writes(database_url: str) -> Callable[[], AbstractContextManager[None]]:
+    """While its context lasts, another session locks the items table: writes wait.
+
+    For sync tests and fixtures: the lock is taken in an event loop of its own.
+    """
+
+    async def lock(engine: AsyncEngine) -> AsyncConnection:
+        connection = await engine.connect()
+        await connection.begin()
+        await connection.execute(text("LOCK TABLE items IN EXCLUSIVE MODE"))
+        return connection
+
+    async def release(engine: AsyncEngine, connection: AsyncConnection) -> None:
+        await connection.rollback()
+        await connection.close()
+        await engine.dispose()
+
+    @contextmanager
+    def blocked() -> Iterator[None]:
+        engine = create_async_engine(database_url)
+        with asyncio.Runner() as holder:
+            connection = holder.run(lock(engine))
+            try:
+                yield
+            finally:
+                holder.run(release(engine, connection))
+
+    return blocked
 {%- endif %}
 {%- if cookiecutter.use_redis %}
+
+
+async def _ping(url: str) -> None:
+    client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """TEST_REDIS_URL, once it answers PING."""
     url = os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL)
-    if (problem := redis_reachable(url)) is not None:
-        require("Redis", url, problem)
+    try:
+        asyncio.run(_ping(url))
+    except (RedisError, OSError) as exc:
+        require("Redis", url, exc)
     return url
 {%- endif %}
 
@@ -141,18 +276,35 @@ def blockbuster(request: pytest.FixtureRequest) -> Iterator[BlockBuster | None]:
         yield None
         return
     with blockbuster_ctx() as detector:
-{%- if cookiecutter.database == "sqlite" %}
-        # Once per engine, at start-up: SQLAlchemy makes the SQLite file name absolute.
-        detector.functions["os.path.abspath"].can_block_in(
-            "sqlalchemy/dialects/sqlite/pysqlite.py", "create_connect_args"
-        )
-{%- elif cookiecutter.database == "postgresql" %}
-        # Once per new pooled connection: asyncpg looks for its client files (~/.pgpass,
+{%- if cookiecutter.database == "postgresql" %}
+        # Once per new connection: asyncpg looks for its client files (~/.pgpass,
         # ~/.postgresql/*) while it parses the connection parameters.
         for function in detector.functions.values():
             function.can_block_in("asyncpg/connect_utils.py", "_parse_connect_dsn_and_args")
 {%- endif %}
         yield detector
+
+
+{%- if cookiecutter.database != "none" %}
+
+
+async def empty(database: Database) -> None:
+    """Delete every row of every table (live servers of other tests share the database)."""
+    async with database.transaction() as transaction:
+        for table in reversed(metadata.sorted_tables):
+            await transaction.execute(table.delete())
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    """The service's database, open and empty, outside of an app; emptied again after."""
+    opened = connect(settings)
+    await opened.open()
+    await empty(opened)
+    yield opened
+    await empty(opened)
+    await opened.close()
+{%- endif %}
 
 
 @pytest.fixture
@@ -162,11 +314,10 @@ async def client(aiohttp_client: AiohttpClient, settings: Settings) -> Client:
     return await aiohttp_client(create_app(settings))
 {%- else %}
 async def client(aiohttp_client: AiohttpClient, settings: Settings) -> AsyncIterator[Client]:
-    """A client of the real app; the tables are emptied after each test."""
+    """A client of the real app on empty tables, emptied again after the test."""
     app = create_app(settings)
     client = await aiohttp_client(app)
+    await empty(app[database_key])
     yield client
-    async with app[database_key].transaction() as transaction:
-        for table in reversed(metadata.sorted_tables):
-            await transaction.execute(table.delete())
+    await empty(app[database_key])
 {%- endif %}

@@ -12,6 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
+
+from {{ cookiecutter.package_name }}.settings import Settings
 
 START_TIMEOUT = 30.0
 
@@ -84,14 +87,28 @@ def server(environment: dict[str, str], cwd: Path) -> Iterator[Server]:
             running.process.wait()
 
 
-def environment_for(folder: Path, **settings: str) -> dict[str, str]:
-    """The environment of a server on a free loopback port with these settings."""
+def as_environment(settings: Settings) -> dict[str, str]:
+    """The environment variables that give a process the settings `settings` was given."""
+    environment = {}
+    for name in settings.model_fields_set:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, list):
+            value = ",".join(value)
+        environment[name.upper()] = str(value)
+    return environment
+
+
+def environment_for(folder: Path, settings: Settings, **more: str) -> dict[str, str]:
+    """The environment of a server on a free loopback port, with the tests' settings."""
     return {
+        **as_environment(settings),
         "PATH": os.environ.get("PATH", ""),
         "HOST": "127.0.0.1",
         "PORT": str(free_port()),
         "LOG_FORMAT": "json",
         "SHUTDOWN_TIMEOUT": "5",
         "TMPDIR": str(folder),
-        **settings,
+        **more,
     }

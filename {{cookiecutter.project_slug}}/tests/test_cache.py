@@ -9,7 +9,7 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.cache import redis_key
 from {{ cookiecutter.package_name }}.settings import Settings, settings_key
 
-from .helpers import Client, create_item
+from .helpers import Client, assert_problem, create_item
 
 
 def cache_key(client: Client, item_id: int) -> str:
@@ -25,6 +25,18 @@ async def test_a_read_fills_the_cache_with_a_ttl(client: Client) -> None:
     await client.get(f"/api/v1/items/{created['id']}")
     assert json.loads(await redis.get(key) or b"null")["name"] == "kettle"
     assert 0 < await redis.ttl(key) <= client.app[settings_key].cache_ttl
+
+
+async def test_an_item_reads_the_same_from_the_cache_as_from_the_database(
+    client: Client,
+) -> None:
+    created = await create_item(client, "mug")
+    url = f"/api/v1/items/{created['id']}"
+    stored = await (await client.get(url)).read()
+    cached = await (await client.get(url)).read()
+    assert await client.app[redis_key].get(cache_key(client, created["id"])) is not None
+    assert cached == stored
+    assert json.loads(stored) == created
 
 
 async def test_reads_are_served_from_the_cache(client: Client) -> None:
@@ -63,3 +75,16 @@ async def test_items_still_work_when_redis_is_down(
     assert (await client.get(url)).status == 200
     assert (await client.patch(url, json={"name": "plate"})).status == 200
     assert (await (await client.get(url)).json())["name"] == "plate"
+
+
+async def test_unreachable_redis_makes_readyz_503_but_livez_200(
+    aiohttp_client: AiohttpClient, settings: Settings
+) -> None:
+    broken = settings.model_copy(
+        update={"redis_url": SecretStr("redis://127.0.0.1:1/0"), "redis_timeout": 1}
+    )
+    client = await aiohttp_client(create_app(broken))
+
+    body = await assert_problem(await client.get("/readyz"), 503)
+    assert body["checks"]["redis"] == "unavailable"
+    assert (await client.get("/livez")).status == 200

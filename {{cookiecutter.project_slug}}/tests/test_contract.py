@@ -4,9 +4,7 @@ Schemathesis generates requests from /openapi.json, valid and invalid, and check
 answer: no server error, a documented status, content type, headers and body schema.
 Hypothesis checks the request models on their own.
 """
-{% if cookiecutter.use_redis %}
-import uuid
-{%- endif %}
+
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,57 +18,30 @@ from schemathesis import APIOperation, BaseSchema, Case, GenerationMode
 from schemathesis.checks import positive_data_acceptance
 from schemathesis.core.result import Ok
 
+from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.routing import endpoints_key
 from {{ cookiecutter.package_name }}.schemas import ItemIn, ItemPatch
+from {{ cookiecutter.package_name }}.settings import Settings
 
 from .live import environment_for, server
-{%- if cookiecutter.task_queue == "arq" %}
-from .worker_process import forget_keys
-{%- endif %}
 
 Operation = APIOperation[Any, Any, Any, Any]
-# The docs pages and Swagger UI's files are for people, not API clients.
-FOR_PEOPLE = "^/docs"
-{%- if cookiecutter.use_websocket %}
-# A WebSocket: its 101 and its messages are not HTTP answers that requests could check.
-WEBSOCKET = "^/api/v1/items/feed$"
-{%- endif %}
 EXAMPLES = 40  # per operation and mode
 
 
-@pytest.fixture(scope="module")
-def live_schema(
-    tmp_path_factory: pytest.TempPathFactory,
-{%- if cookiecutter.database != "none" %}
-    database_url: str,
-{%- endif %}
-{%- if cookiecutter.use_redis %}
-    redis_url: str,
-{%- endif %}
-) -> Iterator[BaseSchema]:
-    """The OpenAPI document of a live server, loaded from it."""
-    folder: Path = tmp_path_factory.mktemp("contract")
-    environment = environment_for(
-        folder,
-        ACCESS_LOG="false",
-{%- if cookiecutter.database != "none" %}
-        DATABASE_URL=database_url,
-{%- endif %}
-{%- if cookiecutter.use_redis %}
-        REDIS_URL=redis_url,
-        CACHE_PREFIX=f"contract-{uuid.uuid4().hex}:",
-{%- endif %}
-    )
-    with server(environment, folder) as running:
-        document = schemathesis.openapi.from_url(f"{running.base}/openapi.json")
-{%- if cookiecutter.use_websocket %}
-        yield document.exclude(path_regex=FOR_PEOPLE).exclude(path_regex=WEBSOCKET)
-{%- else %}
-        yield document.exclude(path_regex=FOR_PEOPLE)
-{%- endif %}
-{%- if cookiecutter.task_queue == "arq" %}
-    # Each item made queued a job, which no worker takes here.
-    forget_keys(redis_url, environment["CACHE_PREFIX"])
-{%- endif %}
+@pytest.fixture
+def live_schema(settings: Settings, tmp_path: Path) -> Iterator[BaseSchema]:
+    """The OpenAPI document of a live server, loaded from it, without the streams.
+
+    A stream (an upgraded connection) answers 101 and then messages: no HTTP answer to check.
+    """
+    endpoints = create_app(settings)[endpoints_key]
+    with server(environment_for(tmp_path, settings, ACCESS_LOG="false"), tmp_path) as running:
+        document: BaseSchema = schemathesis.openapi.from_url(f"{running.base}/openapi.json")
+        for endpoint in endpoints:
+            if not endpoint.timed:
+                document = document.exclude(path=endpoint.openapi_path)
+        yield document
 
 
 def contract_of(operation: Operation, mode: GenerationMode) -> Callable[[], None]:

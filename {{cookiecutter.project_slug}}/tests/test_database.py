@@ -1,181 +1,32 @@
-"""The data layer against the real database: statements, types, transactions, turns, timeouts."""
+"""The data layer's life in the service: transactions, turns, timeouts, readiness, shutdown."""
 
 import asyncio
-{%- if cookiecutter.database == "postgresql" %}
+import signal
+import socket
 import time
-{%- endif %}
-import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from pytest_aiohttp import AiohttpClient
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Column,
-    Date,
-    Float,
-    Integer,
-    LargeBinary,
-    MetaData,
-    Numeric,
-    String,
-    Table,
-    Text,
-    Uuid,
-    bindparam,
-    func,
-    insert,
-    select,
-    update,
-)
-from sqlalchemy.schema import CreateTable, DropTable
+from sqlalchemy import func, insert, select
 
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.db import (
     ConstraintError,
     Database,
-{%- if cookiecutter.database == "postgresql" %}
-    UnavailableError,
-{%- endif %}
     connect,
     database_key,
 )
-from {{ cookiecutter.package_name }}.models import UTCDateTime, items
+from {{ cookiecutter.package_name }}.models import items
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .helpers import assert_problem
+from .live import environment_for, server
 
 ITEMS = "/api/v1/items"
-# A table of these tests only, with a column of each common type.
-kinds = Table(
-    f"kinds_{uuid.uuid4().hex[:8]}",
-    MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("big", BigInteger),
-    Column("text", Text),
-    Column("flag", Boolean),
-    Column("ratio", Float),
-    Column("price", Numeric(10, 2)),
-    Column("day", Date),
-    Column("moment", UTCDateTime),
-    Column("doc", JSON),
-    Column("key", Uuid),
-    Column("blob", LargeBinary),
-    Column("label", String(20), default="unnamed"),
-)
-
-
-@pytest.fixture
-async def database(settings: Settings) -> AsyncIterator[Database]:
-    """The service's database, open, outside of an app; its items deleted afterwards."""
-    opened = connect(settings)
-    await opened.open()
-    yield opened
-    await opened.execute(items.delete())
-    await opened.close()
-
-
-@pytest.fixture
-async def kinds_table(database: Database) -> AsyncIterator[Table]:
-    await database.execute(CreateTable(kinds))
-    yield kinds
-    await database.execute(DropTable(kinds))
-
-
-async def add_items(database: Database, *names: str) -> list[int]:
-    """Insert items by these names; return their ids."""
-    add = insert(items).returning(items.c.id)
-    return [await database.fetch_value(add, {"name": name}) for name in names]
-
-
-async def test_values_of_every_common_type_come_back_as_they_went_in(
-    database: Database, kinds_table: Table
-) -> None:
-    values = {
-        "big": 2**40,
-        "text": "naïve ✓ 'quoted' \\ \"double\"",
-        "flag": True,
-        "ratio": 0.25,
-        "price": Decimal("12.34"),
-        "day": date(2026, 12, 3),
-        "moment": datetime(2026, 12, 3, 9, 30, 1, 5, tzinfo=UTC),
-        "doc": {"a": [1, 2, None], "b": "c"},
-        "key": uuid.UUID("12345678-1234-5678-1234-567812345678"),
-        "blob": b"\x00\x01\xff",
-    }
-    created = await database.fetch_one(insert(kinds_table).returning(*kinds_table.c), values)
-    assert created is not None
-    assert created == {**values, "id": created["id"], "label": "unnamed"}
-    read = await database.fetch_one(
-        select(kinds_table).where(kinds_table.c.id == bindparam("id")), {"id": created["id"]}
-    )
-    assert read == created
-
-
-async def test_a_time_in_another_zone_is_stored_and_read_back_in_utc(
-    database: Database, kinds_table: Table
-) -> None:
-    noon_in_paris = datetime(2026, 6, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
-    row = await database.fetch_one(
-        insert(kinds_table).returning(kinds_table.c.moment), {"moment": noon_in_paris}
-    )
-    assert row is not None
-    assert row["moment"] == noon_in_paris
-    assert row["moment"].utcoffset() == timedelta(0)
-
-
-async def test_statements_built_per_call_read_their_own_values(database: Database) -> None:
-    first, second = await add_items(database, "first", "second")
-    # Same statement shape, other literal values: one compiled plan, each call its own values.
-    for item_id, name in ((first, "first"), (second, "second"), (first, "first")):
-        row = await database.fetch_one(select(items.c.name).where(items.c.id == item_id))
-        assert row == {"name": name}
-    names = await database.fetch_all(
-        select(items.c.name).where(items.c.id.in_([first, second])).order_by(items.c.id)
-    )
-    assert names == [{"name": "first"}, {"name": "second"}]
-
-
-async def test_python_side_defaults_fill_what_a_write_leaves_out(database: Database) -> None:
-    before = datetime.now(UTC)
-    (item_id,) = await add_items(database, "defaults")
-    created = await database.fetch_one(select(items).where(items.c.id == item_id))
-    assert created is not None
-    assert created["version"] == 1
-    assert before <= created["created_at"] <= created["updated_at"] <= datetime.now(UTC)
-
-    changed = await database.execute(
-        update(items).where(items.c.id == item_id).values(description="changed")
-    )
-    assert changed == 1
-    updated = await database.fetch_one(select(items).where(items.c.id == item_id))
-    assert updated is not None
-    assert updated["updated_at"] > created["updated_at"]
-    assert updated["created_at"] == created["created_at"]
-
-
-async def test_no_row_is_none_and_execute_counts_the_rows_changed(database: Database) -> None:
-    assert await database.fetch_one(select(items).where(items.c.id == -1)) is None
-    assert await database.fetch_value(select(items.c.name).where(items.c.id == -1)) is None
-    await add_items(database, "a", "b", "c")
-    assert await database.fetch_value(select(func.count()).select_from(items)) == 3
-    assert await database.execute(update(items).values(description="all")) == 3
-
-
-async def test_a_missing_parameter_is_named(database: Database) -> None:
-    by_id = select(items).where(items.c.id == bindparam("item_id"))
-    with pytest.raises(ValueError, match="item_id"):
-        await database.fetch_one(by_id, {"other": 1})
-
-
-async def test_a_refused_write_is_a_constraint_error(database: Database) -> None:
-    await add_items(database, "unique")
-    with pytest.raises(ConstraintError):
-        await add_items(database, "unique")
 
 
 async def test_a_transaction_commits_all_its_statements_or_none(database: Database) -> None:
@@ -214,7 +65,7 @@ async def test_a_cancelled_transaction_rolls_back_and_frees_the_database(
     with pytest.raises(asyncio.CancelledError):
         await task
     async with asyncio.timeout(2):
-        await add_items(database, "after")
+        await database.execute(insert(items), {"name": "after"})
     names = await database.fetch_all(select(items.c.name))
     assert names == [{"name": "after"}]
 
@@ -260,20 +111,56 @@ async def test_a_request_that_waits_longer_than_db_timeout_is_a_503(
     created = await client.post(ITEMS, json={"name": "waits"})
     assert created.status == 201
     assert (await client.delete(created.headers["Location"])).status == 204
-{%- if cookiecutter.database == "postgresql" %}
 
 
-async def test_a_statement_longer_than_db_statement_timeout_is_cancelled(
-    settings: Settings,
+async def test_a_broken_database_makes_readyz_503_but_livez_200(
+    aiohttp_client: AiohttpClient, settings: Settings, broken_database_url: str
 ) -> None:
-    database = connect(settings.model_copy(update={"db_statement_timeout": 0.2}))
-    await database.open()
-    try:
-        started = time.monotonic()
-        with pytest.raises(UnavailableError, match="statement timeout"):
-            await database.fetch_value(select(func.pg_sleep(5)))
-        assert time.monotonic() - started < 2
-        assert await database.fetch_value(select(func.count()).select_from(items)) == 0
-    finally:
-        await database.close()
-{%- endif %}
+    broken = settings.model_copy(
+        update={"database_url": SecretStr(broken_database_url), "db_timeout": 2}
+    )
+    client = await aiohttp_client(create_app(broken))
+
+    ready = await client.get("/readyz")
+    body = await assert_problem(ready, 503)
+    assert body["checks"]["database"] == "unavailable"
+    assert ready.headers["Retry-After"].isdigit()
+    assert broken_database_url.rpartition("//")[2] not in await ready.text()
+    assert (await client.get("/livez")).status == 200
+
+
+def test_the_database_url_is_masked_in_the_settings_repr(database_url: str) -> None:
+    secret = f"{database_url}#hunter2"
+    settings = Settings(_env_file=None, database_url=SecretStr(secret))
+    assert "hunter2" not in repr(settings)
+    assert "hunter2" not in str(settings.model_dump())
+
+
+def read_response(connection: socket.socket) -> bytes:
+    """Read a whole `Connection: close` answer."""
+    return b"".join(iter(lambda: connection.recv(65536), b""))
+
+
+def test_sigterm_lets_a_write_in_flight_finish(
+    settings: Settings, tmp_path: Path, block_writes: Callable[[], AbstractContextManager[None]]
+) -> None:
+    environment = environment_for(tmp_path, settings)
+    port = int(environment["PORT"])
+    body = b'{"name": "in flight"}'
+    request = (
+        b"POST /api/v1/items HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body
+    )
+    with server(environment, tmp_path) as running:
+        with block_writes():
+            in_flight = socket.create_connection(("127.0.0.1", port), timeout=20)
+            in_flight.sendall(request)
+            time.sleep(0.5)  # the handler now waits for the database
+            running.process.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        reply = read_response(in_flight)
+        in_flight.close()
+        assert running.process.wait(timeout=20) == 0, running.logged()
+    assert reply.startswith(b"HTTP/1.1 201"), reply[:300]

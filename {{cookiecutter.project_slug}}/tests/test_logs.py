@@ -4,8 +4,12 @@ import asyncio
 import io
 import json
 import logging
+import os
+import pty
+import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -13,7 +17,7 @@ from aiohttp.log import access_logger
 from aiohttp.test_utils import TestClient, make_mocked_request
 from pytest_aiohttp import AiohttpClient, AiohttpServer
 
-from {{ cookiecutter.package_name }} import logs
+from {{ cookiecutter.package_name }} import access, logs
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -66,7 +70,7 @@ async def test_access_log_has_method_path_status_duration_and_request_id(
 ) -> None:
     caplog.set_level(logging.INFO, logger=access_logger.name)
     server = await aiohttp_server(
-        create_app(settings), access_log_class=logs.AccessLogger, access_log=access_logger
+        create_app(settings), access_log_class=access.AccessLogger, access_log=access_logger
     )
     client: TestClient[web.Request, None] = await aiohttp_client(server)
     await client.get("/livez", headers={"X-Request-ID": "acc-1"})
@@ -140,7 +144,7 @@ async def test_access_line_without_a_record_is_the_line_the_record_gives(
     request = make_mocked_request("GET", "/api/v1/items/7")
     response = web.Response(status=404, headers={"X-Request-ID": "acc-2"})
     for logger in (direct, recorded):
-        logs.AccessLogger(logger, "").log(request, response, 0.0123)
+        access.AccessLogger(logger, "").log(request, response, 0.0123)
     await asyncio.sleep(0)
     recorded.handlers.clear()
     lines = [json.loads(stream.getvalue()) for stream in (direct_stream, recorded_stream)]
@@ -157,3 +161,49 @@ async def test_access_line_without_a_record_is_the_line_the_record_gives(
         "request_id": "acc-2",
     }
     assert lines == [expected, expected]
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, as a person's shell is."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("asked", "stream", "chosen"),
+    [
+        ("auto", Terminal(), "console"),
+        ("auto", io.StringIO(), "json"),
+        ("json", Terminal(), "json"),
+        ("console", io.StringIO(), "console"),
+    ],
+)
+def test_auto_lines_are_for_people_on_a_terminal_and_json_elsewhere(
+    asked: str, stream: io.StringIO, chosen: str
+) -> None:
+    assert logs.line_format(asked, stream) == chosen
+
+
+def test_a_server_started_in_a_terminal_writes_console_lines(tmp_path: Path) -> None:
+    """The whole way: the server's stderr is a pseudo-terminal, LOG_FORMAT is not set."""
+    leader, follower = pty.openpty()
+    environment = {"PATH": os.environ.get("PATH", ""), "PORT": "1", "TMPDIR": str(tmp_path)}
+    environment["HOST"] = "256.0.0.1"  # not an address: the server logs its start, then stops
+    process = subprocess.run(
+        [sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve"],
+        env=environment,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+        timeout=60,
+        check=False,
+    )
+    os.close(follower)
+    with os.fdopen(leader, "rb") as terminal:
+        written = terminal.read1(65536).decode()
+    first = written.splitlines()[0]
+    assert process.returncode != 0
+    assert "serving on" in first
+    assert not first.startswith("{"), written

@@ -1,6 +1,11 @@
 """Request ids, logs bound to them, and the headers every answer carries."""
 
 import pytest
+from aiohttp import web
+from pytest_aiohttp import AiohttpClient
+
+from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.settings import Settings
 
 from .helpers import Client
 
@@ -40,4 +45,24 @@ async def test_security_headers_on_api_answers(client: Client) -> None:
 
 async def test_server_header_reveals_no_versions(client: Client) -> None:
     response = await client.get("/livez")
+    assert response.headers["Server"] == "{{ cookiecutter.project_slug }}"
+
+
+async def test_a_streamed_answer_carries_the_headers_without_its_handler_asking(
+    aiohttp_client: AiohttpClient, settings: Settings
+) -> None:
+    async def streamed(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)  # sent here, before any middleware sees it
+        await response.write(b"part one, ")
+        await response.write(b"part two")
+        return response
+
+    app = create_app(settings)
+    app.router.add_get("/streamed", streamed)
+    client = await aiohttp_client(app)
+    response = await client.get("/streamed", headers={"X-Request-ID": "stream-1"})
+    assert await response.read() == b"part one, part two"
+    assert response.headers["X-Request-ID"] == "stream-1"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Server"] == "{{ cookiecutter.project_slug }}"

@@ -1,5 +1,6 @@
 """The OpenAPI document matches the real routes, and /docs works with no internet."""
 
+import html
 from importlib.metadata import metadata
 from typing import Any
 
@@ -41,12 +42,15 @@ async def test_document_is_openapi_3_1_with_title_and_version(client: Client) ->
     assert doc["info"]["version"] == DISTRIBUTION["Version"]
 
 
-async def test_document_lists_exactly_the_registered_routes(client: Client) -> None:
+async def test_document_lists_exactly_the_api_routes(client: Client) -> None:
     doc = await document(client)
     documented = {
         (method, path) for path, operations in doc["paths"].items() for method in operations
     }
-    assert documented == registered_routes(client.app)
+    # The documentation's own pages and files are for people, not operations of the API.
+    pages = {route for route in registered_routes(client.app) if route[1].startswith("/docs")}
+    assert pages >= {("get", "/docs"), ("get", "/docs/swagger-init.js")}
+    assert documented == registered_routes(client.app) - pages
 
 
 def references(node: object) -> set[str]:
@@ -98,6 +102,14 @@ async def test_docs_page_uses_only_local_assets(client: Client) -> None:
         served = await client.get(asset)
         assert served.status == 200
         assert len(await served.read()) > 10_000
+
+
+async def test_docs_page_names_the_project_and_asks_for_no_icon(client: Client) -> None:
+    page = await (await client.get("/docs")).text()
+    assert f"<title>{html.escape(TITLE)} API</title>" in page
+    # An empty data: icon: the browser requests no /favicon.ico, which would be a 404.
+    assert '<link rel="icon" href="data:,">' in page
+    assert "data:" in (await client.get("/docs")).headers["Content-Security-Policy"]
 
 
 async def test_docs_start_up_script_points_at_the_document(client: Client) -> None:

@@ -1,57 +1,23 @@
 """The real server process: it serves, shares its port between workers, and stops on SIGTERM."""
-{% if cookiecutter.database == "postgresql" %}
-import asyncio
-{%- endif %}
+
 import http.client
 import signal
-{%- if cookiecutter.database != "none" %}
-import socket
-{%- endif %}
-{%- if cookiecutter.database == "sqlite" %}
-import sqlite3
-{%- endif %}
 import threading
 import time
-{%- if cookiecutter.use_redis %}
-import uuid
-{%- endif %}
-{%- if cookiecutter.database != "none" %}
-from collections.abc import Iterator
-from contextlib import contextmanager
-{%- endif %}
 from pathlib import Path
 from typing import Self
 
 import pytest
-{%- if cookiecutter.database == "postgresql" %}
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-{%- endif %}
+
+from {{ cookiecutter.package_name }}.settings import Settings
 
 from .live import environment_for, get, server
 
 
 @pytest.fixture
-def environment(
-    tmp_path: Path,
-{%- if cookiecutter.database != "none" %}
-    database_url: str,
-{%- endif %}
-{%- if cookiecutter.use_redis %}
-    redis_url: str,
-{%- endif %}
-) -> dict[str, str]:
+def environment(tmp_path: Path, settings: Settings) -> dict[str, str]:
     """A server on a free loopback port, pointing at the test services."""
-    return environment_for(
-        tmp_path,
-{%- if cookiecutter.database != "none" %}
-        DATABASE_URL=database_url,
-{%- endif %}
-{%- if cookiecutter.use_redis %}
-        REDIS_URL=redis_url,
-        CACHE_PREFIX=f"test-{uuid.uuid4().hex}:",
-{%- endif %}
-    )
+    return environment_for(tmp_path, settings)
 
 
 def test_serves_and_exits_0_on_sigterm(environment: dict[str, str], tmp_path: Path) -> None:
@@ -136,78 +102,6 @@ class Load:
             self.not_accepted += not_accepted
             if failure:
                 self.failures.append(failure)
-{%- if cookiecutter.database == "sqlite" %}
-
-
-@contextmanager
-def writes_blocked(database_url: str) -> Iterator[None]:
-    """Hold the write lock of the SQLite file: writes wait (busy timeout) until it is let go."""
-    path = database_url.removeprefix("sqlite+aiosqlite:///")
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
-        yield
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
-{%- elif cookiecutter.database == "postgresql" %}
-
-
-@contextmanager
-def writes_blocked(database_url: str) -> Iterator[None]:
-    """Lock the items table from another connection: inserts wait until it is let go."""
-    locked, release = threading.Event(), threading.Event()
-
-    async def hold() -> None:
-        engine = create_async_engine(database_url)
-        try:
-            async with engine.connect() as connection, connection.begin():
-                await connection.execute(text("LOCK TABLE items IN EXCLUSIVE MODE"))
-                locked.set()
-                await asyncio.to_thread(release.wait, 30)
-        finally:
-            await engine.dispose()
-
-    holder = threading.Thread(target=asyncio.run, args=(hold(),))
-    holder.start()
-    try:
-        assert locked.wait(10), "could not lock the items table"
-        yield
-    finally:
-        release.set()
-        holder.join()
-{%- endif %}
-{%- if cookiecutter.database != "none" %}
-
-
-def read_response(connection: socket.socket) -> bytes:
-    """Read a whole `Connection: close` answer."""
-    return b"".join(iter(lambda: connection.recv(65536), b""))
-
-
-def test_sigterm_lets_the_request_in_flight_finish(
-    environment: dict[str, str], tmp_path: Path
-) -> None:
-    port = int(environment["PORT"])
-    body = b'{"name": "in flight"}'
-    request = (
-        b"POST /api/v1/items HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-        b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body
-    )
-    with server(environment, tmp_path) as running:
-        with writes_blocked(environment["DATABASE_URL"]):
-            in_flight = socket.create_connection(("127.0.0.1", port), timeout=20)
-            in_flight.sendall(request)
-            time.sleep(0.5)  # the handler now waits for the database
-            running.process.send_signal(signal.SIGTERM)
-            time.sleep(0.5)
-            with pytest.raises(ConnectionRefusedError):
-                socket.create_connection(("127.0.0.1", port), timeout=2).close()
-        reply = read_response(in_flight)
-        in_flight.close()
-        assert running.process.wait(timeout=20) == 0, running.logged()
-    assert reply.startswith(b"HTTP/1.1 201"), reply[:300]
-{%- endif %}
 
 
 def test_sigterm_under_load_fails_no_accepted_request(

@@ -1,84 +1,64 @@
-"""create_app(settings): wires settings, resources, middlewares and routes; nothing else."""
+"""create_app(settings): the application, one line per component; nothing else.
+
+Each `setup_*` adds what its component brings: resources opened with the app (cleanup
+contexts), routes, middlewares, readiness probes, the problems its errors become.
+"""
 
 from aiohttp import web
 
-from . import health{% if cookiecutter.use_metrics %}, metrics{% endif %}, openapi
-{% if cookiecutter.use_redis %}from .cache import redis_context
+{% if cookiecutter.use_redis %}from .cache import setup_redis
 {% endif %}from .cors import setup_cors
-{% if cookiecutter.database != "none" %}from .db import database_context
-{% endif %}{% if cookiecutter.use_websocket %}from .feed import setup_feed
-from .items import events as item_events
-{% endif %}from .items import views as items
-from .items.context import items_context
-{% if cookiecutter.task_queue == "arq" %}from .jobqueue import queue_context
-{% endif %}from .middlewares import problem_middleware, request_middleware
-{% if cookiecutter.use_redis %}from .ratelimit import rate_limit_middleware, setup_rate_limit
-{% endif %}from .routing import add_endpoints
-{% if cookiecutter.use_sentry %}from .sentry import setup_sentry
+{% if cookiecutter.database != "none" %}from .db import setup_database
+{% endif %}from .health import setup_health
+{% if cookiecutter.use_redis %}from .items.cached import setup_item_cache
+{% endif %}from .items.context import setup_items
+{% if cookiecutter.use_websocket %}from .items.events import setup_item_feed
+{% endif %}{% if cookiecutter.database == "none" %}from .items.memory import memory_store
+{% else %}from .items.sql import sql_store
+{% endif %}{% if cookiecutter.task_queue == "arq" %}from .jobqueue import setup_queue
+{% endif %}{% if cookiecutter.use_metrics %}from .metrics import setup_metrics
+{% endif %}from .middlewares import setup_requests
+from .openapi import setup_docs
+{% if cookiecutter.use_redis %}from .ratelimit import setup_rate_limit
+{% endif %}{% if cookiecutter.use_sentry %}from .sentry import setup_sentry
 {% endif %}from .settings import Settings, settings_key
 {% if cookiecutter.use_tracing %}from .tracing import setup_tracing
 {% endif %}
 
 def create_app(settings: Settings) -> web.Application:
-    """Build the application; resources open on startup and close on cleanup."""
-{%- if cookiecutter.use_metrics %}
-    collectors = metrics.Metrics()
-    middlewares = [request_middleware(collectors)]
-{%- else %}
-    middlewares = [request_middleware()]
-{%- endif %}
-{%- if cookiecutter.use_redis %}
-    if settings.rate_limit:
-        # Between the two: its 429 gets an id and headers, and error answers count against it.
-        middlewares.append(rate_limit_middleware)
-{%- endif %}
-{%- if cookiecutter.use_websocket %}
-    middlewares.append(problem_middleware(settings.request_timeout, unbounded=[item_events.follow]))
-{%- else %}
-    middlewares.append(problem_middleware(settings.request_timeout))
-{%- endif %}
-    app = web.Application(client_max_size=settings.client_max_size, middlewares=middlewares)
+    """Build the application; resources open on startup and close on cleanup, in this order."""
+    app = web.Application(client_max_size=settings.client_max_size)
     app[settings_key] = settings
+    setup_requests(app)
 {%- if cookiecutter.use_sentry %}
-    setup_sentry(app, settings)
+    setup_sentry(app)
 {%- endif %}
 {%- if cookiecutter.use_metrics %}
-    app[metrics.metrics_key] = collectors
+    setup_metrics(app)
 {%- endif %}
 {%- if cookiecutter.database != "none" %}
-    app.cleanup_ctx.append(database_context)
+    setup_database(app)
 {%- endif %}
 {%- if cookiecutter.use_redis %}
-    app.cleanup_ctx.append(redis_context)
+    setup_redis(app)
+    setup_rate_limit(app)
+    setup_item_cache(app)
 {%- endif %}
 {%- if cookiecutter.task_queue == "arq" %}
-    app.cleanup_ctx.append(queue_context)
+    setup_queue(app)
 {%- endif %}
 {%- if cookiecutter.use_websocket %}
-    setup_feed(app, settings.feed_queue_size)
+    setup_item_feed(app)
 {%- endif %}
-    app.cleanup_ctx.append(items_context)
+{%- if cookiecutter.database == "none" %}
+    setup_items(app, memory_store)
+{%- else %}
+    setup_items(app, sql_store)
+{%- endif %}
 {%- if cookiecutter.use_tracing %}
-    setup_tracing(app, settings)
+    setup_tracing(app)
 {%- endif %}
-
-    endpoints = [
-        *health.ENDPOINTS,
-        *items.ENDPOINTS,
-{%- if cookiecutter.use_websocket %}
-        *item_events.ENDPOINTS,
-{%- endif %}
-{%- if cookiecutter.use_metrics %}
-        *metrics.ENDPOINTS,
-{%- endif %}
-        *openapi.ENDPOINTS,
-    ]
-    add_endpoints(app.router, endpoints)
-    openapi.setup_docs(app, endpoints)
-    if settings.cors_origins:
-        setup_cors(app, settings.cors_origins)
-{%- if cookiecutter.use_redis %}
-    if settings.rate_limit:
-        setup_rate_limit(app)
-{%- endif %}
+    setup_health(app)
+    setup_docs(app)
+    setup_cors(app)
     return app

@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 
 {% if cookiecutter.task_queue != "arq" %}import redis
 {% endif %}from aiohttp import web
@@ -10,6 +11,7 @@ from redis.asyncio import Redis
 from redis.driver_info import DriverInfo
 {%- endif %}
 
+from .health import register_probe
 from .settings import settings_key
 
 redis_key = web.AppKey("redis", Redis)
@@ -30,6 +32,7 @@ async def redis_context(app: web.Application) -> AsyncIterator[None]:
 {%- endif %}
     )
     app[redis_key] = client
+    register_probe(app, "redis", partial(ping, client, settings.redis_timeout))
     yield
     await client.aclose()
 
@@ -38,3 +41,8 @@ async def ping(client: Redis, within: float) -> None:
     """PING; raise if Redis does not answer within `within` seconds."""
     async with asyncio.timeout(within):
         await client.ping()
+
+
+def setup_redis(app: web.Application) -> None:
+    """A Redis client for the app's life, in the readiness checks."""
+    app.cleanup_ctx.append(redis_context)

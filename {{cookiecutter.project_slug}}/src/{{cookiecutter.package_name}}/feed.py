@@ -14,8 +14,6 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, web
 
-from .logs import request_id_var
-from .middlewares import stamp
 from .problems import ProblemError
 from .settings import settings_key
 
@@ -128,9 +126,9 @@ async def close_feed(app: web.Application) -> None:
     await app[feed_key].close()
 
 
-def setup_feed(app: web.Application, queue_size: int) -> None:
+def setup_feed(app: web.Application) -> None:
     """Give the app its feed, closed when the app shuts down."""
-    app[feed_key] = Feed(queue_size)
+    app[feed_key] = Feed(app[settings_key].feed_queue_size)
     app.on_shutdown.append(close_feed)
 
 
@@ -158,8 +156,6 @@ async def stream(request: web.Request, feed: Feed) -> web.WebSocketResponse:
         )
     if not _same_site_or_allowed(request):
         raise ProblemError(403, "WebSockets from this origin are not allowed (CORS_ORIGINS).")
-    # Sent by prepare(), before request_middleware sees the answer: stamped here.
-    stamp(request, socket, request_id_var.get() or "")
     await socket.prepare(request)
     subscription = feed.subscribe(socket)
     try:

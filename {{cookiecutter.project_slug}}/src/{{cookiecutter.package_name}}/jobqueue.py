@@ -8,6 +8,7 @@ down never fails a request: the job is lost, and a warning names it.
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 from arq.connections import ArqRedis
@@ -15,7 +16,8 @@ from arq.jobs import Job
 from redis.exceptions import RedisError
 
 from .cache import redis_key
-from .items.repository import Item
+from .items.context import add_layer
+from .items.repository import Item, ItemRepository, PassThrough
 from .jobs import item_created
 from .settings import Settings, settings_key
 
@@ -60,3 +62,22 @@ async def enqueue_item_created(app: web.Application, item: Item) -> Job | None:
     except (RedisError, OSError, TimeoutError) as exc:
         log.warning("job lost: %s not queued (%s)", job_id, type(exc).__name__)
         return None
+
+
+class QueuingItemRepository(PassThrough):
+    """ItemRepository that queues `item_created` for each item it creates."""
+
+    def __init__(self, inner: ItemRepository, app: web.Application) -> None:
+        super().__init__(inner)
+        self._app = app
+
+    async def create(self, values: dict[str, Any]) -> Item:
+        item = await self._inner.create(values)
+        await enqueue_item_created(self._app, item)
+        return item
+
+
+def setup_queue(app: web.Application) -> None:
+    """A job queue in the app's Redis, and a job queued for each new item."""
+    app.cleanup_ctx.append(queue_context)
+    add_layer(app, lambda app, inner: QueuingItemRepository(inner, app))

@@ -1,21 +1,18 @@
-"""Log setup: JSON or console lines, the request id in each, and a cheap access logger."""
+"""Log setup: JSON or console lines, the request id in each, written in batches.
+
+The access logger, which hands its lines to these handlers, is in access.py.
+"""
 
 import asyncio
 import logging
 import sys
 import threading
-import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Final, TextIO
 
 import orjson
-from aiohttp.abc import AbstractAccessLogger
-from aiohttp.web import BaseRequest, StreamResponse
 from multidict import istr
-{%- if cookiecutter.use_tracing %}
-from opentelemetry import trace
-{%- endif %}
 
 # An istr, as aiohttp's own header names: looked up without case-folding it each time.
 REQUEST_ID_HEADER: Final = istr("X-Request-ID")
@@ -23,8 +20,7 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
-_ACCESS_MESSAGE: Final = "%s %s %s"
-_now: Final = time.time
+ACCESS_MESSAGE: Final = "%s %s %s"
 # An access line's fields: time, logger, method, path, status, seconds, request id.
 AccessFields = tuple[float, str, str, str, int, float, str | None]
 
@@ -39,22 +35,11 @@ def _extras(record: logging.LogRecord) -> list[tuple[str, object]]:
 
 
 class RequestIdFilter(logging.Filter):
-{%- if cookiecutter.use_tracing %}
-    """Copies the current request id, and the current trace and span ids, onto each record."""
-{%- else %}
     """Copies the current request id onto each record."""
-{%- endif %}
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
-{%- if cookiecutter.use_tracing %}
-        # Invalid (all zeros) outside a span, and always when tracing is off.
-        span = trace.get_current_span().get_span_context()
-        if span.is_valid:
-            record.trace_id = trace.format_trace_id(span.trace_id)
-            record.span_id = trace.format_span_id(span.span_id)
-{%- endif %}
         return True
 
 
@@ -203,8 +188,19 @@ class BatchingStreamHandler(logging.StreamHandler[TextIO]):
             self.handleError(logging.makeLogRecord({"msg": "writing buffered log lines"}))
 
 
+def line_format(fmt: str, stream: TextIO) -> str:
+    """The format of the lines: the one asked for, or for "auto" the one for who reads them.
+
+    Console lines for a person at a terminal, JSON for a machine (a file, a pipe, a
+    container's log collector).
+    """
+    if fmt != "auto":
+        return fmt
+    return "console" if stream.isatty() else "json"
+
+
 def setup_logging(level: str, fmt: str) -> None:
-    """Send every logger's records to stderr in the chosen format.
+    """Send every logger's records to stderr in the chosen format (see `line_format`).
 
     Records skip the thread and process names that neither format writes: each costs a
     lookup on every record (the logging documentation's "Optimization" switches).
@@ -213,87 +209,9 @@ def setup_logging(level: str, fmt: str) -> None:
     logging.logProcesses = False
     logging.logMultiprocessing = False
     handler = BatchingStreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else ConsoleFormatter())
+    json_lines = line_format(fmt, sys.stderr) == "json"
+    handler.setFormatter(JsonFormatter() if json_lines else ConsoleFormatter())
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-
-
-def _sole_json_handler(logger: logging.Logger) -> BatchingStreamHandler | None:
-    """The handler that `setup_logging` made, when an INFO record of `logger` reaches no other.
-
-    That is: no filter or other handler on the way up, and the handler's filters only the
-    request-id filter (an access line names its request id itself).
-    """
-    found = None
-    current: logging.Logger | None = logger
-    while current is not None:
-        if current.filters or current.disabled:
-            return None
-        for handler in current.handlers:
-            usable = (
-                isinstance(handler, BatchingStreamHandler)
-                and isinstance(handler.formatter, JsonFormatter)
-                and handler.level <= logging.INFO
-                and all(isinstance(f, RequestIdFilter) for f in handler.filters)
-            )
-            if found is not None or not usable:
-                return None
-            found = handler
-        current = current.parent if current.propagate else None
-    return found if isinstance(found, BatchingStreamHandler) else None
-
-
-class AccessLogger(AbstractAccessLogger):
-    """One line per request with method, path, status, duration and request id.
-
-    aiohttp's default access logger parses a format string for every request. This one makes
-    the record itself (no search of the call stack for a source line) and hands it to the
-    handlers. When the only handler the record would reach is the JSON one `setup_logging`
-    made, it skips the record and gives that handler the line's fields, formatted later as
-    the record would have been. Which path is taken is decided once per connection, when
-    aiohttp makes this object on its loop; aiohttp asks `enabled` then too, and calls `log`
-    only when it is true.
-    """
-
-    def __init__(self, logger: logging.Logger, log_format: str) -> None:
-        super().__init__(logger, log_format)
-        self._direct: BatchingStreamHandler | None = None
-        try:
-            self._loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        self._direct = _sole_json_handler(logger)
-
-    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        method, path, status = request.method, request.path, response.status
-        request_id = response.headers.get(REQUEST_ID_HEADER)
-        direct = self._direct
-        if direct is not None:
-            entry = (_now(), self.logger.name, method, path, status, time, request_id)
-            direct.access_later(entry, self._loop)
-            return
-        fields = {
-            "method": method,
-            "path": path,
-            "status": status,
-            "duration_ms": round(time * 1000, 3),
-            "request_id": request_id,
-        }
-        logger = self.logger
-        record = logger.makeRecord(
-            logger.name,
-            logging.INFO,
-            __file__,
-            0,
-            _ACCESS_MESSAGE,
-            (method, path, status),
-            None,
-            extra=fields,
-        )
-        logger.handle(record)
-
-    @property
-    def enabled(self) -> bool:
-        return self.logger.isEnabledFor(logging.INFO)

@@ -9,15 +9,18 @@ With WORKERS > 1 every worker writes its samples to files in PROMETHEUS_MULTIPRO
 
 import asyncio
 import os
+import time
 from typing import Final
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from aiohttp.web_urldispatcher import AbstractResource
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
-from .routing import Endpoint
+from .middlewares import add_middleware
+from .routing import Endpoint, add_endpoints
 
 _UNMATCHED: Final = "<unmatched>"
 _METHODS: Final = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
@@ -108,6 +111,28 @@ async def metrics_view(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+def metrics_middleware(metrics: Metrics) -> Middleware:
+    """Note each answer's method, route, status and time in `metrics`."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        start = time.perf_counter()
+        metrics.in_flight += 1
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+        except web.HTTPException as exc:  # a redirect: problem_middleware answers the rest
+            status = exc.status
+            raise
+        finally:
+            metrics.in_flight -= 1
+            metrics.note(request, status, time.perf_counter() - start)
+        return response
+
+    return middleware
+
+
 def forget_process(pid: int) -> None:
     """Drop the live gauges of a worker that has exited (multi-process mode)."""
     mark_process_dead(pid)  # type: ignore[no-untyped-call]
@@ -117,3 +142,10 @@ ENDPOINTS = (
     Endpoint(method="GET", path="/metrics", handler=metrics_view, summary="Prometheus metrics",
              tag="monitoring", media_type="text/plain"),
 )  # fmt: skip
+
+
+def setup_metrics(app: web.Application) -> None:
+    """Collect the metrics of every answer and serve them at /metrics."""
+    metrics = app[metrics_key] = Metrics()
+    add_middleware(app, metrics_middleware(metrics))
+    add_endpoints(app, ENDPOINTS)

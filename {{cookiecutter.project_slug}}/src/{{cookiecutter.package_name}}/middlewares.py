@@ -1,35 +1,29 @@
-"""The two request-path middlewares: request context outside, errors and timeouts inside.
+"""The request path every component shares: request ids, headers, problem+json, deadlines.
 
-`request_middleware` gives each request its id{% if cookiecutter.use_metrics %}, notes it in the metrics{% endif %} and stamps the id and
-the security headers on the answer. `problem_middleware` bounds the handler's time and turns
-every error into an RFC 9457 answer.{% if cookiecutter.use_redis %} Anything between the two (the rate limiter) sees errors
-as answers and has its own answers stamped.{% endif %} Two layers, not one per concern: each layer
-costs a coroutine per request, measured in `make bench`.
+`setup_requests` puts two middlewares around the handlers: `request_middleware` outermost (the
+request id, in every log line of the request) and `problem_middleware` innermost (every error as
+RFC 9457, and the request deadline). A component puts its own between the two with
+`add_middleware`: its answers get the same headers, and the handlers' errors reach it as answers.
+Each middleware layer costs a coroutine per request, measured in `make bench`, hence so few.
+
+What every answer carries (the request id, security headers) is set in `on_response_prepare`,
+which reaches streamed answers and upgraded connections too: no handler has to remember it.
 """
 
 import logging
 import random
 import re
-{%- if cookiecutter.use_metrics %}
-import time
-{%- endif %}
-{%- if cookiecutter.use_websocket %}
-from collections.abc import Collection
-{%- endif %}
+from collections.abc import Callable
 from typing import Final
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
-{%- if cookiecutter.use_tracing %}
-from opentelemetry import trace
-{%- endif %}
 
 from .deadlines import DeadlineExceededError, Deadlines
 from .logs import REQUEST_ID_HEADER, request_id_var
-{%- if cookiecutter.use_metrics %}
-from .metrics import Metrics
-{%- endif %}
 from .problems import as_problem, problem_response
+from .routing import endpoints_key
+from .settings import settings_key
 
 log = logging.getLogger(__name__)
 
@@ -51,83 +45,43 @@ _SECURITY_HEADERS: Final = {
 _API_HEADERS: Final = {**_SECURITY_HEADERS, hdrs.CONTENT_SECURITY_POLICY: _API_CSP}
 _DOCS_HEADERS: Final = {**_SECURITY_HEADERS, hdrs.CONTENT_SECURITY_POLICY: _DOCS_CSP}
 
+# Told of every error that no problem was registered for, before it is answered 500.
+ErrorObserver = Callable[[web.Request, Exception], None]
+error_observers_key = web.AppKey("error_observers", list[ErrorObserver])
 
-def stamp(request: web.Request, response: web.StreamResponse, request_id: str) -> None:
-    """Put the request id and the security headers on an answer that is not sent yet.
 
-    The middleware does it for every answer a handler returns; a handler that sends its
-    answer itself{% if cookiecutter.use_websocket %} (a WebSocket handshake){% endif %} calls it before `prepare()`.
-    """
+@web.middleware
+async def request_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Give the request its id: the client's X-Request-ID when it is sound, else a new one."""
+    request_id = request.headers.get(REQUEST_ID_HEADER)
+    if request_id is None or not _VALID_REQUEST_ID.fullmatch(request_id):
+        # A correlation id, not a secret (a client may send its own): no getrandom(2) per call.
+        request_id = f"{random.getrandbits(128):032x}"
+    request_id_var.set(request_id)
+    return await handler(request)
+
+
+async def stamp(request: web.Request, response: web.StreamResponse) -> None:
+    """Put the request id and the security headers on an answer about to be sent."""
     headers = response.headers
     headers.update(_DOCS_HEADERS if request.path.startswith("/docs") else _API_HEADERS)
-    headers[REQUEST_ID_HEADER] = request_id
+    if (request_id := request_id_var.get()) is not None:
+        headers[REQUEST_ID_HEADER] = request_id
 
 
-{% if cookiecutter.use_metrics -%}
-def request_middleware(metrics: Metrics) -> Middleware:
-    """Give each request an id, note it in `metrics` and stamp its answer."""
-{%- else -%}
-def request_middleware() -> Middleware:
-    """Give each request an id and stamp its answer."""
-{%- endif %}
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        request_id = request.headers.get(REQUEST_ID_HEADER)
-        if request_id is None or not _VALID_REQUEST_ID.fullmatch(request_id):
-            # A correlation id, not a secret (a client may send its own): no getrandom(2) per call.
-            request_id = f"{random.getrandbits(128):032x}"
-        request_id_var.set(request_id)
-{%- if cookiecutter.use_metrics %}
-        start = time.perf_counter()
-        metrics.in_flight += 1
-        status = 500
-        try:
-            response = await handler(request)
-            status = response.status
-        except web.HTTPException as exc:  # a redirect: problem_middleware answers the rest
-            status = exc.status
-            raise
-        finally:
-            metrics.in_flight -= 1
-            metrics.note(request, status, time.perf_counter() - start)
-{%- else %}
-        response = await handler(request)
-{%- endif %}
-        if not response.prepared:
-            stamp(request, response, request_id)
-        return response
-
-    return middleware
-{%- if cookiecutter.use_websocket %}
-
-
-def problem_middleware(seconds: float, unbounded: Collection[Handler] = ()) -> Middleware:
+def problem_middleware(seconds: float, untimed: set[Handler]) -> Middleware:
     """Answer every error as problem+json, and 504 when a handler runs longer than `seconds`.
 
-    Deadlines share timers (see deadlines.py). The handlers in `unbounded` keep their
-    connection open on purpose (a WebSocket): they get no deadline.
+    Deadlines share timers (see deadlines.py). The handlers in `untimed` keep their connection
+    open on purpose (a stream): they get no deadline.
     """
     deadlines = Deadlines(seconds)
-    exempt = frozenset(unbounded)
-{%- else %}
-
-
-def problem_middleware(seconds: float) -> Middleware:
-    """Answer every error as problem+json, and 504 when a handler runs longer than `seconds`.
-
-    Deadlines share timers (see deadlines.py).
-    """
-    deadlines = Deadlines(seconds)
-{%- endif %}
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
-{%- if cookiecutter.use_websocket %}
-            if request.match_info.handler in exempt:
+            if untimed and request.match_info.handler in untimed:
                 return await handler(request)
-{%- endif %}
             return await deadlines.run(handler(request), request.task.get_loop())
         except DeadlineExceededError:
             return problem_response(504, f"The request took longer than {seconds:g} s.")
@@ -140,10 +94,31 @@ def problem_middleware(seconds: float) -> Middleware:
             if (problem := as_problem(request.app, exc)) is not None:
                 return problem.response()
             log.exception("unhandled error in %s %s", request.method, request.path)
-{%- if cookiecutter.use_tracing %}
-            # The client learns nothing of the cause; the request's span (when traced) keeps it.
-            trace.get_current_span().record_exception(exc)
-{%- endif %}
+            for observe in request.app.get(error_observers_key, ()):
+                observe(request, exc)
             return problem_response(500)
 
     return middleware
+
+
+def setup_requests(app: web.Application) -> None:
+    """The shared request path; call it before any component adds a middleware."""
+    untimed: set[Handler] = set()
+
+    async def find_untimed(app: web.Application) -> None:
+        untimed.update(e.handler for e in app.get(endpoints_key, ()) if not e.timed)
+
+    app.on_startup.append(find_untimed)
+    app.on_response_prepare.append(stamp)
+    app.middlewares.append(request_middleware)
+    app.middlewares.append(problem_middleware(app[settings_key].request_timeout, untimed))
+
+
+def add_middleware(app: web.Application, middleware: Middleware) -> None:
+    """Put `middleware` inside the request id and outside problem+json (see the module)."""
+    app.middlewares.insert(len(app.middlewares) - 1, middleware)
+
+
+def observe_errors(app: web.Application, observer: ErrorObserver) -> None:
+    """Tell `observer` of every error answered 500 (to keep it with the request's context)."""
+    app.setdefault(error_observers_key, []).append(observer)

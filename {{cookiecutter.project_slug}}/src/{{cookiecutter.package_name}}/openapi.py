@@ -3,6 +3,7 @@
 Swagger UI's files come from the swagger-ui-bundle-v2 package, so /docs works offline.
 """
 
+import html
 import json
 from collections.abc import Iterable
 from http import HTTPStatus
@@ -19,7 +20,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from . import __version__
 from .problems import PROBLEM_JSON
-from .routing import Endpoint
+from .routing import Endpoint, add_endpoints, endpoints_key
 from .schemas import Problem
 
 # Free text lives in data, not code: the title in about.json, the description in the metadata.
@@ -33,11 +34,13 @@ _ASSETS: Final = frozenset({"swagger-ui-bundle.js", "swagger-ui.css"})
 
 openapi_key = web.AppKey("openapi", bytes)
 
-_DOCS_PAGE: Final = b"""<!doctype html>
+# No favicon (`data:,`): a browser asks for none, so no 404 is logged in its console.
+_DOCS_PAGE: Final = f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>API documentation</title>
+<title>{html.escape(TITLE)} API</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/docs/static/swagger-ui.css">
 </head>
 <body>
@@ -46,7 +49,7 @@ _DOCS_PAGE: Final = b"""<!doctype html>
 <script src="/docs/swagger-init.js"></script>
 </body>
 </html>
-"""
+""".encode()
 _DOCS_INIT: Final = b'window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});\n'
 
 
@@ -122,8 +125,8 @@ def _operation(endpoint: Endpoint, refs: dict[type[BaseModel], dict[str, Any]]) 
 
 
 def build_document(endpoints: Iterable[Endpoint]) -> dict[str, Any]:
-    """The OpenAPI 3.1 document describing exactly these endpoints."""
-    endpoints = list(endpoints)
+    """The OpenAPI 3.1 document describing exactly these endpoints (the documented ones)."""
+    endpoints = [endpoint for endpoint in endpoints if endpoint.documented]
     models = sorted(_models(endpoints), key=lambda pair: (pair[0].__name__, pair[1]))
     refs_by_mode, definitions = models_json_schema(models, ref_template=_REF)
     refs = {model: refs_by_mode[(model, mode)] for model, mode in models}
@@ -167,14 +170,23 @@ ENDPOINTS = (
     Endpoint(method="GET", path="/openapi.json", handler=openapi_view,
              summary="This OpenAPI document", tag="docs"),
     Endpoint(method="GET", path="/docs", handler=docs_view, summary="Swagger UI", tag="docs",
-             media_type="text/html"),
+             media_type="text/html", documented=False),
     Endpoint(method="GET", path="/docs/swagger-init.js", handler=docs_init_view,
-             summary="Swagger UI start-up script", tag="docs", media_type="text/javascript"),
+             summary="Swagger UI start-up script", tag="docs", media_type="text/javascript",
+             documented=False),
     Endpoint(method="GET", path="/docs/static/{name}", handler=docs_asset_view,
-             summary="Swagger UI files", tag="docs", media_type="text/plain", errors=(404,)),
+             summary="Swagger UI files", tag="docs", media_type="text/plain", errors=(404,),
+             documented=False),
 )  # fmt: skip
 
 
-def setup_docs(app: web.Application, endpoints: Iterable[Endpoint]) -> None:
-    """Serve the OpenAPI document of `endpoints`, serialised once."""
+async def _document(app: web.Application) -> None:
+    """on_startup: every component has added its endpoints by now."""
+    endpoints: list[Endpoint] = app[endpoints_key]
     app[openapi_key] = orjson.dumps(build_document(endpoints))
+
+
+def setup_docs(app: web.Application) -> None:
+    """Serve the OpenAPI document of the app's endpoints, serialised once, and Swagger UI."""
+    add_endpoints(app, ENDPOINTS)
+    app.on_startup.append(_document)

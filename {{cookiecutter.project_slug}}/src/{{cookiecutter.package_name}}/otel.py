@@ -18,6 +18,7 @@ compression, sampler, resource attributes, propagators.
 """
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 {%- if cookiecutter.database != "none" %}
 from contextlib import AbstractContextManager
@@ -46,6 +47,7 @@ from .cache import redis_key
 {%- if cookiecutter.database != "none" %}
 from .db import database_key
 {%- endif %}
+from .middlewares import observe_errors
 from .settings import Settings, settings_key
 
 tracer_provider_key = web.AppKey("tracer_provider", TracerProvider)
@@ -62,6 +64,23 @@ def install_tracing(app: web.Application) -> None:
     # First, so that the span covers the other middlewares and ends with the final status.
     app.middlewares.insert(0, server_span_middleware)
     app.cleanup_ctx.append(tracing_context)
+    observe_errors(app, record_error)
+
+
+def record_error(_request: web.Request, error: Exception) -> None:
+    """Keep an error answered 500 on the request's span: the client learns nothing of it."""
+    trace.get_current_span().record_exception(error)
+
+
+class TraceIdFilter(logging.Filter):
+    """Copies the current trace and span ids onto each record logged within a span."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:  # invalid (all zeros) outside a span
+            record.trace_id = trace.format_trace_id(span.trace_id)
+            record.span_id = trace.format_span_id(span.span_id)
+        return True
 
 
 @web.middleware
@@ -122,6 +141,9 @@ async def tracing_context(app: web.Application) -> AsyncIterator[None]:
     server = AioHttpServerInstrumentor()
     # Reads the settings (excluded URLs, captured headers) of the middleware made above.
     server.instrument(tracer_provider=provider, skip_dep_check=True)
+    trace_ids, handlers = TraceIdFilter(), list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(trace_ids)
 {%- if cookiecutter.database != "none" %}
     app[database_key].watcher = partial(database_span, provider.get_tracer(__name__))
 {%- endif %}
@@ -136,5 +158,7 @@ async def tracing_context(app: web.Application) -> AsyncIterator[None]:
     app[database_key].watcher = None
 {%- endif %}
     server.uninstrument()
+    for handler in handlers:
+        handler.removeFilter(trace_ids)
     # Sends what is still queued (within the exporter's timeout), off the event loop.
     await asyncio.to_thread(provider.shutdown)

@@ -18,7 +18,10 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from .cache import redis_key
+from .cors import expose_headers
+from .middlewares import add_middleware
 from .problems import problem_response
+from .routing import endpoints_key
 from .settings import Settings, settings_key
 
 log = logging.getLogger(__name__)
@@ -35,8 +38,8 @@ return {count, ttl}
 """
 # What every counted answer says: the limit, what is left of it, seconds until the window ends.
 RATE_LIMIT_HEADERS: Final = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
-# Route templates that start with these are not limited: probes, scrapes, documentation.
-_EXEMPT: Final = ("/livez", "/readyz",{% if cookiecutter.use_metrics %} "/metrics",{% endif %} "/openapi.json", "/docs")
+# Endpoints of these tags are not limited: probes, scrapes, documentation.
+_EXEMPT_TAGS: Final = frozenset({"health", "monitoring", "docs"})
 
 
 class RateLimiter:
@@ -48,6 +51,7 @@ class RateLimiter:
         self._prefix = f"{settings.cache_prefix}ratelimit:"
         self._proxies = settings.trusted_proxies
         self._count = redis.register_script(_COUNT)
+        self.exempt: set[Handler] = set()
 
     def client(self, request: web.Request) -> str:
         """The client's address: the peer's, or the one the trusted proxies say they served."""
@@ -71,7 +75,10 @@ rate_limiter_key = web.AppKey("rate_limiter", RateLimiter)
 
 async def rate_limit_context(app: web.Application) -> AsyncIterator[None]:
     """Store the limiter; its script is loaded into Redis on first use."""
-    app[rate_limiter_key] = RateLimiter(app[redis_key], app[settings_key])
+    limiter = app[rate_limiter_key] = RateLimiter(app[redis_key], app[settings_key])
+    limiter.exempt.update(
+        endpoint.handler for endpoint in app[endpoints_key] if endpoint.tag in _EXEMPT_TAGS
+    )
     yield
 
 
@@ -83,10 +90,9 @@ def _headers(limit: int, count: int, reset: float) -> dict[str, str]:
 @web.middleware
 async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """429 when the client is over its limit; every counted answer says how much is left."""
-    resource = request.match_info.route.resource
-    if resource is not None and resource.canonical.startswith(_EXEMPT):
-        return await handler(request)
     limiter = request.app[rate_limiter_key]
+    if request.match_info.handler in limiter.exempt:
+        return await handler(request)
     try:
         count, reset = await limiter.hit(limiter.client(request))
     except RedisError as exc:
@@ -107,5 +113,8 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
 
 
 def setup_rate_limit(app: web.Application) -> None:
-    """Open the limiter with the app; `create_app` puts `rate_limit_middleware` in the chain."""
-    app.cleanup_ctx.append(rate_limit_context)
+    """Limit each client's requests, when RATE_LIMIT is set; else add nothing."""
+    if app[settings_key].rate_limit:
+        app.cleanup_ctx.append(rate_limit_context)
+        add_middleware(app, rate_limit_middleware)
+        expose_headers(app, RATE_LIMIT_HEADERS)

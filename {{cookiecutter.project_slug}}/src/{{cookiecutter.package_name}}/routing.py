@@ -1,4 +1,4 @@
-"""The route table: each endpoint registered on the router and described in OpenAPI from here."""
+"""The route table: each component adds its endpoints here, for the router and for OpenAPI."""
 
 import re
 from collections.abc import Iterable
@@ -28,6 +28,10 @@ class Endpoint:
     errors: tuple[int, ...] = ()
     headers: tuple[str, ...] = ()
     description: str | None = None
+    # False for the routes that serve the documentation itself: not API operations.
+    documented: bool = True
+    # False for a connection held open on purpose (a stream): REQUEST_TIMEOUT does not cut it.
+    timed: bool = True
 
     @property
     def openapi_path(self) -> str:
@@ -43,7 +47,12 @@ class Endpoint:
         }
 
 
-def add_endpoints(router: web.UrlDispatcher, endpoints: Iterable[Endpoint]) -> None:
-    """Register each endpoint on the router."""
+endpoints_key = web.AppKey("endpoints", list[Endpoint])
+
+
+def add_endpoints(app: web.Application, endpoints: Iterable[Endpoint]) -> None:
+    """Route each endpoint and keep it in the app's table, which the OpenAPI document describes."""
+    table = app.setdefault(endpoints_key, [])
     for endpoint in endpoints:
-        router.add_route(endpoint.method, endpoint.path, endpoint.handler)
+        app.router.add_route(endpoint.method, endpoint.path, endpoint.handler)
+        table.append(endpoint)

@@ -7,12 +7,12 @@ even imported (some 0.25 s at start): no client, no thread, nothing on the reque
 
 from aiohttp import web
 
-from .settings import Settings
+from .settings import settings_key
 
 
-def setup_sentry(app: web.Application, settings: Settings) -> None:
+def setup_sentry(app: web.Application) -> None:
     """Report errors to Sentry when SENTRY_DSN is set; else add nothing."""
-    if settings.sentry_dsn.get_secret_value():
+    if app[settings_key].sentry_dsn.get_secret_value():
         from .sentry_client import sentry_context  # noqa: PLC0415 - loaded only when reporting
 
         app.cleanup_ctx.append(sentry_context)

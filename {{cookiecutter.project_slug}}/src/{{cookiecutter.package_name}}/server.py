@@ -20,9 +20,9 @@ import uvloop
 from aiohttp import web
 from aiohttp.log import access_logger
 
+from .access import AccessLogger
 from .app import create_app
-{% if cookiecutter.database == "sqlite" %}from .db.migrations import ensure_sqlite_folder
-{% endif %}from .logs import AccessLogger, setup_logging
+from .logs import setup_logging
 {% if cookiecutter.use_metrics %}from .metrics import MULTIPROCESS_DIR, forget_process
 {% endif %}from .settings import Settings
 
@@ -32,9 +32,6 @@ log = logging.getLogger("{{ cookiecutter.package_name }}")
 def serve(settings: Settings) -> None:
     """Run one server process until SIGINT or SIGTERM, then shut down gracefully."""
     setup_logging(settings.log_level, settings.log_format)
-{%- if cookiecutter.database == "sqlite" %}
-    ensure_sqlite_folder(settings.database_url.get_secret_value())
-{%- endif %}
     log.info("serving on http://%s:%d", settings.host, settings.port)
     web.run_app(
         create_app(settings),

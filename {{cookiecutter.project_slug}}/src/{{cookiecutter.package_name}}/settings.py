@@ -117,7 +117,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Lowest level written to the log."
     )
-    log_format: Literal["json", "console"] = Field("json", description="Log line format.")
+    log_format: Literal["auto", "json", "console"] = Field(
+        "auto", description="Log line format; auto: console lines on a terminal, else JSON."
+    )
     access_log: bool = Field(default=True, description="Write one log line per request.")
     request_timeout: float = Field(
         30.0, gt=0, description="Seconds a request may take before a 504 answer."

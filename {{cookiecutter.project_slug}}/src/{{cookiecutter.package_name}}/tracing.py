@@ -8,7 +8,7 @@ thread. When on, `otel.py` sets it up for the app.
 
 from aiohttp import web
 
-from .settings import Settings
+from .settings import Settings, settings_key
 
 
 def tracing_enabled(settings: Settings) -> bool:
@@ -17,9 +17,9 @@ def tracing_enabled(settings: Settings) -> bool:
     return bool(endpoint) and not settings.otel_sdk_disabled
 
 
-def setup_tracing(app: web.Application, settings: Settings) -> None:
+def setup_tracing(app: web.Application) -> None:
     """Trace the app's requests when an OTLP endpoint is configured; else add nothing."""
-    if tracing_enabled(settings):
+    if tracing_enabled(app[settings_key]):
         from .otel import install_tracing  # noqa: PLC0415 - loaded only when traces are exported
 
         install_tracing(app)

@@ -7,17 +7,18 @@ Alembic's (migrations.py).
 
 import logging
 from collections.abc import AsyncIterator
+from functools import partial
 
 from aiohttp import web
 
+from ..health import register_probe
 from ..problems import ProblemError, register_problems
 from ..settings import Settings, settings_key
 from .base import ConstraintError, Database, DatabaseError, Queries, UnavailableError
+from .migrations import downgrade, upgrade
 {%- if cookiecutter.database == "sqlite" %}
-from .migrations import downgrade, migrate, sqlite_path
-from .sqlite import SQLiteDatabase
+from .sqlite import SQLiteDatabase, make_folder, sqlite_path
 {%- else %}
-from .migrations import downgrade, migrate
 from .postgres import PostgresDatabase
 {%- endif %}
 from .statements import Row
@@ -34,6 +35,7 @@ __all__ = [
     "database_key",
     "downgrade",
     "migrate",
+    "setup_database",
 ]
 
 log = logging.getLogger(__name__)
@@ -59,11 +61,26 @@ def _unavailable(error: UnavailableError) -> ProblemError:
     )
 
 
+def migrate(database_url: str, revision: str = "head") -> None:
+    """Upgrade the schema to `revision` (blocking: before the loop starts, or in a thread)."""
+{%- if cookiecutter.database == "sqlite" %}
+    make_folder(database_url)
+{%- endif %}
+    upgrade(database_url, revision)
+
+
 async def database_context(app: web.Application) -> AsyncIterator[None]:
     """Open the database for the app's life; close it once the requests are done."""
-    database = connect(app[settings_key])
+    settings = app[settings_key]
+    database = connect(settings)
     await database.open()
     app[database_key] = database
-    register_problems(app, {UnavailableError: _unavailable})
+    register_probe(app, "database", partial(database.ping, settings.db_timeout))
     yield
     await database.close()
+
+
+def setup_database(app: web.Application) -> None:
+    """The database, open while the app runs; its outages answered 503."""
+    app.cleanup_ctx.append(database_context)
+    register_problems(app, {UnavailableError: _unavailable})

@@ -1,11 +1,11 @@
-"""SQLite: threads that each own one connection; a statement costs one hand-off each way.
+"""SQLite: threads that each own one connection (threads.py); a statement is one hop each way.
 
 The file is in WAL mode, so reads run beside a write. DB_POOL_SIZE reader threads take reads
 from one queue, first come first served; every write goes to the one writer thread, in order,
-as SQLite wants. A call puts its statement on a queue and is woken when the thread has the rows:
-one hop each way. SQLAlchemy's asyncio engine over aiosqlite made five (cursor, execute, fetch,
-close, rollback) plus the greenlet bridge; `make bench` measured the item read at 0.06x the
-bare app that way and NNN now. A transaction holds the writer thread while its block runs.
+as SQLite wants. SQLAlchemy's asyncio engine over aiosqlite made five hops per statement
+(cursor, execute, fetch, close, rollback) plus its greenlet bridge: `make bench` measured the
+item read at 0.07x the bare app's /livez that way, 0.49x this way. A transaction holds the
+writer thread while its block runs.
 
 DB_TIMEOUT bounds both waits a statement can meet: for its turn on a queue (measured when a
 thread takes it) and for a lock held by another process (SQLite's busy timeout).
@@ -13,21 +13,23 @@ thread takes it) and for a lock held by another process (SQLite's busy timeout).
 
 import asyncio
 import sqlite3
-import threading
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from queue import SimpleQueue
 from typing import Any
 
+from sqlalchemy import make_url
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
 from .base import ConstraintError, Database, Queries, UnavailableError
 from .statements import Plan, Row, Statements
+from .threads import Connections, Job
 
-Work = Callable[[sqlite3.Connection], Any]
+_Connections = Connections[sqlite3.Connection]
+# The jobs of one transaction, which the writer thread runs while it holds the transaction.
+_Inbox = SimpleQueue[Job[sqlite3.Connection]]
 # Result codes that say the database cannot serve now, not that the statement is wrong.
 _UNAVAILABLE = frozenset(
     {
@@ -46,97 +48,57 @@ _UNAVAILABLE = frozenset(
 )
 
 
-def _translate(error: Exception) -> Exception:
-    """sqlite3's errors as the data layer's, where one fits."""
-    if isinstance(error, sqlite3.IntegrityError):
-        return ConstraintError(str(error))
-    if isinstance(error, sqlite3.Error) and (error.sqlite_errorcode & 0xFF) in _UNAVAILABLE:
-        return UnavailableError(f"SQLite: {error}")
-    return error
+def sqlite_path(database_url: str) -> str:
+    """The file of a SQLite URL (`sqlite+aiosqlite:///var/db.sqlite3`: `var/db.sqlite3`)."""
+    path = make_url(database_url).database
+    if not path or path == ":memory:":
+        raise ValueError("DATABASE_URL must name a SQLite file: migrations run in another process")
+    return path
 
 
-def _resolve(future: asyncio.Future[Any], result: Any) -> None:
-    if not future.done():
-        future.set_result(result)
+def make_folder(database_url: str) -> None:
+    """Create the folder of a SQLite file, so that the first connection can create the file."""
+    Path(sqlite_path(database_url)).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _reject(future: asyncio.Future[Any], error: BaseException) -> None:
-    if not future.done():
-        future.set_exception(error)
+class _Driver:
+    """Connections to one SQLite file: the writer's, or a reader's (which cannot write)."""
 
+    def __init__(self, path: str, timeout: float, *, writer: bool) -> None:
+        self._path = path
+        self._timeout = timeout
+        self._writer = writer
 
-@dataclass(slots=True)
-class _Job:
-    """Work for a connection's thread, the future it answers, and when it was queued."""
-
-    future: asyncio.Future[Any] | None
-    work: Work
-    queued: float = field(default_factory=time.monotonic)
-
-
-class _Connections:
-    """Threads sharing one queue of jobs, each thread with a connection of its own."""
-
-    def __init__(
-        self, name: str, count: int, connect: Callable[[], sqlite3.Connection], patience: float
-    ) -> None:
-        self.jobs: SimpleQueue[_Job | None] = SimpleQueue()
-        self._connect = connect
-        self._patience = patience
-        self._loop = asyncio.get_running_loop()
-        self._stopped: list[asyncio.Future[None]] = []
-        for number in range(count):
-            stopped = self._loop.create_future()
-            self._stopped.append(stopped)
-            thread = threading.Thread(
-                target=self._serve, args=(stopped,), name=f"{name}-{number}", daemon=True
-            )
-            thread.start()
-
-    def run(self, work: Work, queue: SimpleQueue[_Job] | None = None) -> asyncio.Future[Any]:
-        """Queue `work` (on `queue`, a transaction's); the future has its result or error."""
-        future = self._loop.create_future()
-        (self.jobs if queue is None else queue).put(_Job(future, work))
-        return future
-
-    async def close(self) -> None:
-        """Let the queued jobs finish, then close the connections."""
-        for _ in self._stopped:
-            self.jobs.put(None)
-        await asyncio.gather(*self._stopped)
-
-    def answer(self, future: asyncio.Future[Any] | None, result: Any, error: Any) -> None:
-        """Pass a result or an error to a future of the loop, from any thread."""
-        if future is None:
-            return
+    def connect(self) -> sqlite3.Connection:
+        if self._writer:  # in the writer's thread: the first connection makes the file
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(
+            self._path,
+            timeout=self._timeout,  # SQLite's busy timeout: how long to wait for a lock
+            isolation_level=None,  # statements commit on their own; BEGIN starts a transaction
+            check_same_thread=False,  # made in the thread that uses it, closed there too
+            cached_statements=256,
+        )
+        pragmas = ["synchronous=NORMAL", "foreign_keys=ON"]
+        pragmas.append("journal_mode=WAL" if self._writer else "query_only=ON")
         try:
-            if error is None:
-                self._loop.call_soon_threadsafe(_resolve, future, result)
-            else:
-                self._loop.call_soon_threadsafe(_reject, future, error)
-        except RuntimeError:  # the loop has closed: nobody waits any more
-            pass
+            for pragma in pragmas:
+                connection.execute(f"PRAGMA {pragma}")
+        except sqlite3.Error:  # not a database, or no room: the next statement tries again
+            connection.close()
+            raise
+        return connection
 
-    def _serve(self, stopped: asyncio.Future[None]) -> None:
-        connection: sqlite3.Connection | None = None
-        try:
-            while (job := self.jobs.get()) is not None:
-                if job.future is not None and job.future.cancelled():
-                    continue
-                if time.monotonic() - job.queued > self._patience:
-                    waited = f"waited more than {self._patience:g} s for a connection"
-                    self.answer(job.future, None, UnavailableError(waited))
-                    continue
-                try:
-                    if connection is None:
-                        connection = self._connect()
-                    self.answer(job.future, job.work(connection), None)
-                except Exception as error:  # noqa: BLE001 - every error goes to the caller
-                    self.answer(job.future, None, _translate(error))
-        finally:
-            if connection is not None:
-                connection.close()
-            self.answer(stopped, None, None)
+    def close(self, connection: sqlite3.Connection) -> None:
+        connection.close()
+
+    def translate(self, error: Exception) -> Exception:
+        """sqlite3's errors as the data layer's, where one fits."""
+        if isinstance(error, sqlite3.IntegrityError):
+            return ConstraintError(str(error))
+        if isinstance(error, sqlite3.Error) and (error.sqlite_errorcode & 0xFF) in _UNAVAILABLE:
+            return UnavailableError(f"SQLite: {error}")
+        return error
 
 
 def _execute(plan: Plan, sql: str, arguments: list[Any], connection: sqlite3.Connection) -> Any:
@@ -169,7 +131,7 @@ def _rollback(connection: sqlite3.Connection) -> None:
 
 
 def _hold(
-    inbox: SimpleQueue[_Job],
+    inbox: _Inbox,
     writer: _Connections,
     began: asyncio.Future[Any],
     connection: sqlite3.Connection,
@@ -188,7 +150,7 @@ def _hold(
         except Exception as error:  # noqa: BLE001 - every error goes to the caller
             if ends:
                 _rollback(connection)
-            writer.answer(job.future, None, _translate(error))
+            writer.answer(job.future, None, writer.driver.translate(error))
         if ends:
             return
 
@@ -196,7 +158,7 @@ def _hold(
 class _Transaction(Queries):
     """The statements of one transaction, run by the writer thread that holds it."""
 
-    def __init__(self, database: Database, inbox: SimpleQueue[_Job], writer: _Connections) -> None:
+    def __init__(self, database: Database, inbox: _Inbox, writer: _Connections) -> None:
         self.statements = database.statements
         self.watcher = database.watcher
         self._inbox = inbox
@@ -220,29 +182,12 @@ class SQLiteDatabase(Database):
         self._readers: _Connections | None = None
         self._writer: _Connections | None = None
 
-    def _connect(self, *, writer: bool) -> sqlite3.Connection:
-        connection = sqlite3.connect(
-            self._path,
-            timeout=self._timeout,  # SQLite's busy timeout: how long to wait for a lock
-            isolation_level=None,  # statements commit on their own; BEGIN starts a transaction
-            check_same_thread=False,  # made in the thread that uses it, closed there too
-            cached_statements=256,
-        )
-        pragmas = ["synchronous=NORMAL", "foreign_keys=ON"]
-        pragmas.append("journal_mode=WAL" if writer else "query_only=ON")
-        try:
-            for pragma in pragmas:
-                connection.execute(f"PRAGMA {pragma}")
-        except sqlite3.Error:  # not a database, or no room: the next statement tries again
-            connection.close()
-            raise
-        return connection
-
     async def open(self) -> None:
         # The writer first: it puts a new file in WAL mode before a reader opens it.
-        writer, reader = partial(self._connect, writer=True), partial(self._connect, writer=False)
-        self._writer = _Connections("sqlite-writer", 1, writer, self._timeout)
-        self._readers = _Connections("sqlite-reader", self._readers_count, reader, self._timeout)
+        path, timeout = self._path, self._timeout
+        writer, reader = _Driver(path, timeout, writer=True), _Driver(path, timeout, writer=False)
+        self._writer = _Connections("sqlite-writer", 1, writer, timeout)
+        self._readers = _Connections("sqlite-reader", self._readers_count, reader, timeout)
 
     async def close(self) -> None:
         for connections in (self._readers, self._writer):
@@ -263,9 +208,9 @@ class SQLiteDatabase(Database):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Queries]:
         writer = self._writer_connections()
-        inbox: SimpleQueue[_Job] = SimpleQueue()
+        inbox: _Inbox = SimpleQueue()
         began: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        writer.jobs.put(_Job(began, partial(_hold, inbox, writer, began)))
+        writer.jobs.put(Job(began, partial(_hold, inbox, writer, began)))
         ended = False
         try:
             await began
@@ -275,7 +220,7 @@ class SQLiteDatabase(Database):
         finally:
             if not ended:
                 # Also when the transaction has not begun yet: the thread finds this first.
-                inbox.put(_Job(None, _rollback))
+                inbox.put(Job(None, _rollback))
 
     def _reader(self) -> _Connections:
         if self._readers is None:

@@ -10,28 +10,29 @@ from datetime import datetime
 from typing import Any, cast
 
 import orjson
+from aiohttp import web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from .repository import Item, ItemRepository
+from ..cache import redis_key
+from ..settings import settings_key
+from .context import add_layer
+from .repository import Item, ItemRepository, PassThrough
 
 log = logging.getLogger(__name__)
 
 
-class CachedItemRepository:
+class CachedItemRepository(PassThrough):
     """ItemRepository that caches `get` in Redis and invalidates on writes."""
 
     def __init__(self, inner: ItemRepository, redis: Redis, ttl: int, prefix: str) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._redis = redis
         self._ttl = ttl
         self._prefix = prefix
 
     def _key(self, item_id: int) -> str:
         return f"{self._prefix}item:{item_id}"
-
-    async def create(self, values: dict[str, Any]) -> Item:
-        return await self._inner.create(values)
 
     async def get(self, item_id: int) -> Item:
         key = self._key(item_id)
@@ -48,9 +49,6 @@ class CachedItemRepository:
         except RedisError as exc:
             log.warning("cache write failed: %s", type(exc).__name__)
         return item
-
-    async def list(self, limit: int, offset: int) -> tuple[list[Item], int]:
-        return await self._inner.list(limit, offset)
 
     async def update(
         self, item_id: int, values: dict[str, Any], expected_version: int | None
@@ -79,3 +77,13 @@ def _loads(cached: bytes | str) -> Item:
     for stamp in ("created_at", "updated_at"):
         item[stamp] = datetime.fromisoformat(item[stamp])
     return cast(Item, item)
+
+
+def _cached(app: web.Application, inner: ItemRepository) -> ItemRepository:
+    settings = app[settings_key]
+    return CachedItemRepository(inner, app[redis_key], settings.cache_ttl, settings.cache_prefix)
+
+
+def setup_item_cache(app: web.Application) -> None:
+    """Read items through the Redis cache."""
+    add_layer(app, _cached)

@@ -1,38 +1,42 @@
-"""The items repository of the app: built once at start from the resources the app has."""
+"""The items component: its repository, built at start from a store and the layers of others.
 
-from collections.abc import AsyncIterator
+The store keeps the items (the database, or memory). Components that act on item changes (a
+cache, a stream of changes, a job queue) wrap the repository in a layer of their own with
+`add_layer`, so this module names none of them. The routes and the meaning of the
+repository's errors in HTTP come from views.py.
+"""
+
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-{% if cookiecutter.use_redis %}from ..cache import redis_key
-{% endif %}{% if cookiecutter.database != "none" %}from ..db import database_key
-{% endif %}{% if cookiecutter.use_websocket %}from ..feed import feed_key
-{% endif %}from ..problems import register_problems
-{% if cookiecutter.use_redis %}from ..settings import settings_key
-from .cached import CachedItemRepository
-{% endif %}{% if cookiecutter.use_websocket %}from .events import PublishingItemRepository
-{% endif %}{% if cookiecutter.database == "none" %}from .memory import MemoryItemRepository
-{% endif %}from .repository import ItemRepository, items_key
-{% if cookiecutter.database != "none" %}from .sql import SqlItemRepository
-{% endif %}from .views import PROBLEMS
+from ..problems import register_problems
+from ..routing import add_endpoints
+from .repository import ItemRepository, items_key
+from .views import ENDPOINTS, PROBLEMS
+
+# Makes the repository that keeps the items, from the app's resources once they are open.
+Store = Callable[[web.Application], ItemRepository]
+# Wraps the repository to act on what passes through it.
+Layer = Callable[[web.Application, ItemRepository], ItemRepository]
+layers_key = web.AppKey("item_layers", list[Layer])
 
 
-async def items_context(app: web.Application) -> AsyncIterator[None]:
-    """Store the repository under `items_key`; it needs no cleanup of its own."""
-{%- if cookiecutter.database == "none" %}
-    repository: ItemRepository = MemoryItemRepository()
-{%- else %}
-    repository: ItemRepository = SqlItemRepository(app[database_key])
-{%- endif %}
-{%- if cookiecutter.use_redis %}
-    settings = app[settings_key]
-    repository = CachedItemRepository(
-        repository, app[redis_key], settings.cache_ttl, settings.cache_prefix
-    )
-{%- endif %}
-{%- if cookiecutter.use_websocket %}
-    repository = PublishingItemRepository(repository, app[feed_key])
-{%- endif %}
-    app[items_key] = repository
+def add_layer(app: web.Application, layer: Layer) -> None:
+    """Wrap the items repository in `layer`; the layers added first are nearest the store."""
+    app.setdefault(layers_key, []).append(layer)
+
+
+def setup_items(app: web.Application, store: Store) -> None:
+    """Serve /api/v1/items from `store`, wrapped in the layers that other components add."""
+
+    async def items_context(app: web.Application) -> AsyncIterator[None]:
+        repository = store(app)
+        for layer in app.get(layers_key, ()):
+            repository = layer(app, repository)
+        app[items_key] = repository
+        yield
+
+    app.cleanup_ctx.append(items_context)
     register_problems(app, PROBLEMS)
-    yield
+    add_endpoints(app, ENDPOINTS)

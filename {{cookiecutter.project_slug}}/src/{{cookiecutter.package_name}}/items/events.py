@@ -9,10 +9,11 @@ from typing import Any, Final, Literal
 from aiohttp import web
 from pydantic import BaseModel
 
-from ..feed import Feed, feed_key, stream
-from ..routing import Endpoint
+from ..feed import Feed, feed_key, setup_feed, stream
+from ..routing import Endpoint, add_endpoints
 from ..schemas import ItemOut
-from .repository import Item, ItemRepository
+from .context import add_layer
+from .repository import Item, ItemRepository, PassThrough
 from .views import PREFIX
 
 FEED_PATH: Final = f"{PREFIX}/feed"
@@ -27,11 +28,11 @@ class ItemEvent(BaseModel):
     item: ItemOut | None
 
 
-class PublishingItemRepository:
+class PublishingItemRepository(PassThrough):
     """ItemRepository that publishes an ItemEvent after each write that succeeded."""
 
     def __init__(self, inner: ItemRepository, feed: Feed) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._feed = feed
 
     def _publish(self, event: Change, item_id: int, item: Item | None) -> None:
@@ -42,12 +43,6 @@ class PublishingItemRepository:
         item = await self._inner.create(values)
         self._publish("created", item["id"], item)
         return item
-
-    async def get(self, item_id: int) -> Item:
-        return await self._inner.get(item_id)
-
-    async def list(self, limit: int, offset: int) -> tuple[list[Item], int]:
-        return await self._inner.list(limit, offset)
 
     async def update(
         self, item_id: int, values: dict[str, Any], expected_version: int | None
@@ -68,7 +63,7 @@ async def follow(request: web.Request) -> web.WebSocketResponse:
 
 ENDPOINTS = (
     Endpoint(method="GET", path=FEED_PATH, handler=follow, summary="Follow item changes",
-             tag="items", status=101, errors=(403, 426),
+             tag="items", status=101, errors=(403, 426), timed=False,
              description='A WebSocket (not an HTTP answer): each change of an item arrives as '
                          'one JSON text message, {"event": "created" | "updated" | "deleted", '
                          '"id": <item id>, "item": <the item, null after a delete>}. '
@@ -76,3 +71,14 @@ ENDPOINTS = (
                          "FEED_QUEUE_SIZE events behind is closed with 1013, and every socket "
                          "with 1001 when the server stops."),
 )  # fmt: skip
+
+
+def _publishing(app: web.Application, inner: ItemRepository) -> ItemRepository:
+    return PublishingItemRepository(inner, app[feed_key])
+
+
+def setup_item_feed(app: web.Application) -> None:
+    """Publish every change of an item to the feed, followed at GET /api/v1/items/feed."""
+    setup_feed(app)
+    add_layer(app, _publishing)
+    add_endpoints(app, ENDPOINTS)

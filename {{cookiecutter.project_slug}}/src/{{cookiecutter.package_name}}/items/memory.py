@@ -7,7 +7,15 @@ as the process and are not shared between workers.
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from .repository import Item, ItemNotFoundError, NameTakenError, StaleVersionError
+from aiohttp import web
+
+from .repository import (
+    Item,
+    ItemNotFoundError,
+    ItemRepository,
+    NameTakenError,
+    StaleVersionError,
+)
 
 
 class MemoryItemRepository:
@@ -68,3 +76,8 @@ class MemoryItemRepository:
     def _check_name(self, name: object, owner: int | None) -> None:
         if any(item["name"] == name and item["id"] != owner for item in self._items.values()):
             raise NameTakenError(name)
+
+
+def memory_store(_app: web.Application) -> ItemRepository:
+    """Items in this process's memory, empty at start."""
+    return MemoryItemRepository()

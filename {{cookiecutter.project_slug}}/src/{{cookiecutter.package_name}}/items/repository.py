@@ -40,6 +40,30 @@ class ItemRepository(Protocol):
 items_key: web.AppKey[ItemRepository] = web.AppKey("items")
 
 
+class PassThrough:
+    """An ItemRepository that hands every call to another: a layer overrides what it acts on."""
+
+    def __init__(self, inner: ItemRepository) -> None:
+        self._inner = inner
+
+    async def create(self, values: dict[str, Any]) -> Item:
+        return await self._inner.create(values)
+
+    async def get(self, item_id: int) -> Item:
+        return await self._inner.get(item_id)
+
+    async def list(self, limit: int, offset: int) -> tuple[list[Item], int]:
+        return await self._inner.list(limit, offset)
+
+    async def update(
+        self, item_id: int, values: dict[str, Any], expected_version: int | None
+    ) -> Item:
+        return await self._inner.update(item_id, values, expected_version)
+
+    async def delete(self, item_id: int, expected_version: int | None) -> None:
+        await self._inner.delete(item_id, expected_version)
+
+
 class ItemError(Exception):
     """A change or a read of items that cannot be done as asked."""
 

@@ -7,11 +7,18 @@ the table's types are the item's, so nothing is validated again on the way out.
 
 from typing import Any, NoReturn, cast
 
+from aiohttp import web
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
-from ..db import ConstraintError, Database
+from ..db import ConstraintError, Database, database_key
 from ..models import items
-from .repository import Item, ItemNotFoundError, NameTakenError, StaleVersionError
+from .repository import (
+    Item,
+    ItemNotFoundError,
+    ItemRepository,
+    NameTakenError,
+    StaleVersionError,
+)
 
 _ID = items.c.id == bindparam("item_id")
 _AT_VERSION = items.c.version == bindparam("expected")
@@ -92,3 +99,8 @@ class SqlItemRepository:
         if current is None:
             raise ItemNotFoundError(item_id)
         raise StaleVersionError(item_id, current, expected_version)
+
+
+def sql_store(app: web.Application) -> ItemRepository:
+    """The items in the app's database."""
+    return SqlItemRepository(app[database_key])

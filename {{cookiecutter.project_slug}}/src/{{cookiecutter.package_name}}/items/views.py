@@ -5,8 +5,7 @@ from typing import Any, Final
 import orjson
 from aiohttp import web
 
-{% if cookiecutter.task_queue == "arq" %}from ..jobqueue import enqueue_item_created
-{% endif %}from ..problems import ProblemError, ToProblem, read_json, read_query
+from ..problems import ProblemError, ToProblem, read_json, read_query
 from ..routing import Endpoint
 from ..schemas import ItemIn, ItemOut, ItemPage, ItemPatch, Page
 from .repository import Item, ItemNotFoundError, NameTakenError, StaleVersionError, items_key
@@ -54,9 +53,6 @@ async def create(request: web.Request) -> web.Response:
     """POST: create an item, answer 201 with its Location."""
     data = await read_json(request, ItemIn)
     item = await request.app[items_key].create(data.model_dump())
-{%- if cookiecutter.task_queue == "arq" %}
-    await enqueue_item_created(request.app, item)
-{%- endif %}
     return _item_response(item, 201, Location=f"{PREFIX}/{item['id']}")
 
 

@@ -1,4 +1,4 @@
-"""Alembic environment: runs the migrations over an async engine ({% if cookiecutter.database == "sqlite" %}aiosqlite{% else %}asyncpg{% endif %})."""
+"""Alembic environment: runs the migrations over an async engine (the driver of DATABASE_URL)."""
 
 import asyncio
 
@@ -8,9 +8,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from {{ cookiecutter.package_name }} import models, settings
-{%- if cookiecutter.database == "sqlite" %}
-from {{ cookiecutter.package_name }}.db.migrations import ensure_sqlite_folder
-{%- endif %}
 
 config = context.config
 target_metadata = models.metadata
@@ -52,7 +49,4 @@ async def run_online(url: str) -> None:
 if context.is_offline_mode():
     run_offline()
 else:
-{%- if cookiecutter.database == "sqlite" %}
-    ensure_sqlite_folder(database_url())
-{%- endif %}
     asyncio.run(run_online(database_url()))
