@@ -142,8 +142,10 @@ def snapshot(root: Path) -> dict[str, str]:
     return tree
 
 
-# What pre_gen_project.py prints for each broken rule.
-_REFUSAL = re.compile(r"ERROR: (?P<key>\w+)=(?P<value>.*?): (?P<rule>.+)")
+# What pre_gen_project.py prints for each wrong answer: the value as typed, bare (`true`,
+# `my-service`) or, when bare would be unclear (empty, spaces, quotes, control characters, or a
+# yes/no answer given as text), as a JSON string on one line.
+_REFUSAL = re.compile(r'ERROR: (?P<key>\w+)=(?P<value>"(?:[^"\\]|\\.)*"|\S+?): (?P<rule>.+)')
 
 
 def refusals(stderr: str) -> list[re.Match[str]]:
@@ -152,10 +154,11 @@ def refusals(stderr: str) -> list[re.Match[str]]:
 
 
 def assert_refused(stderr: str, key: str, value: str, rule: str) -> None:
-    """One refusal names `key` and `rule`, and every refusal is about `key`."""
+    """One refusal names `key`, echoes `value` exactly as shown, and states `rule`; every
+    refusal is about `key`."""
     found = refusals(stderr)
     assert found, f"no `ERROR: {key}=...` line on stderr:\n{stderr}"
-    assert {(m["key"], m["value"]) for m in found} == {(key, repr(value))}, stderr
+    assert {(m["key"], m["value"]) for m in found} == {(key, value)}, stderr
     assert sum(rule in m["rule"] for m in found) == 1, stderr
 
 
