@@ -91,8 +91,9 @@ def identifier(package: str) -> bool:
     return len(package) <= MAX_NAME and bool(PACKAGE.fullmatch(package)) and package.isidentifier()
 
 
-# In the order of the questions. A key reports only the first rule it breaks: its later rules
-# assume the earlier ones hold (only an identifier can be a keyword).
+# The free-text answers, the choices, the yes/no answers, then the rules between answers. A key
+# reports only the first rule it breaks: its later rules assume the earlier ones hold (only an
+# identifier can be a keyword).
 CHECKS = [
     filled("project_name"),
     one_line("project_name"),
