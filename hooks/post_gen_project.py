@@ -12,23 +12,9 @@ import sys
 from pathlib import Path
 
 MANIFEST = Path(".components.json")
-PACKAGE = {{ cookiecutter.package_name | literal }}
-# Every answer a manifest row may name; booleans arrive as "True"/"False".
-ANSWERS = {
-    "python_version": {{ cookiecutter.python_version | literal }},
-    "database": {{ cookiecutter.database | literal }},
-    "task_queue": {{ cookiecutter.task_queue | literal }},
-    "ci": {{ cookiecutter.ci | literal }},
-    "license": {{ cookiecutter.license | literal }},
-    "use_redis": {{ cookiecutter.use_redis | literal }} == "True",
-    "use_metrics": {{ cookiecutter.use_metrics | literal }} == "True",
-    "use_tracing": {{ cookiecutter.use_tracing | literal }} == "True",
-    "use_sentry": {{ cookiecutter.use_sentry | literal }} == "True",
-    "use_websocket": {{ cookiecutter.use_websocket | literal }} == "True",
-    "use_docker": {{ cookiecutter.use_docker | literal }} == "True",
-    "use_kubernetes": {{ cookiecutter.use_kubernetes | literal }} == "True",
-    "use_precommit": {{ cookiecutter.use_precommit | literal }} == "True",
-}
+# The answers as data; the pre-generation hook has refused any yes/no answer that is not a
+# boolean, so they compare with the manifest's `keep_when` values as they are.
+ANSWERS = json.loads({{ cookiecutter | tojson | literal }})  # noqa: E501  # fmt: skip
 
 
 def remove(path: Path) -> None:
@@ -46,7 +32,7 @@ def main() -> int:
     for component in components:
         if ANSWERS[component["key"]] not in component["keep_when"]:
             for pattern in component["paths"]:
-                remove(Path.cwd() / pattern.format(package=PACKAGE))
+                remove(Path.cwd() / pattern.format(package=ANSWERS["package_name"]))
     MANIFEST.unlink()
     return 0
 

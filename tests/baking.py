@@ -1,4 +1,5 @@
-"""Baking the template for the tests: paths, answers, the component manifest, tree helpers.
+"""Baking the template for the tests: paths, answers, the supported combinations, the
+component manifest, tree helpers.
 
 Every bake goes into a directory the caller owns (a pytest tmp dir) with its own cookiecutter
 config, so the replay file lands there too and nothing is written to the repository or ~.
@@ -121,6 +122,74 @@ def expected_answers(answers: Answers) -> dict[str, Any]:
     return {**defaults(), **answers}
 
 
+# Every option alone, and the pairs that interact (the refusals are in test_validation.py).
+SUPPORTED: list[dict[str, Any]] = [
+    {},  # the defaults, which include python_version=3.11 and license=MIT
+    {"database": "postgresql"},
+    {"database": "none"},
+    {"use_redis": True},
+    {"use_metrics": False},
+    {"use_docker": False},
+    {"use_precommit": False},
+    {"ci": "none"},
+    {"license": "Apache-2.0"},
+    {"license": "BSD-3-Clause"},
+    {"license": "Proprietary"},
+    {"python_version": "3.12"},
+    {"python_version": "3.13"},
+    {"python_version": "3.14"},
+    # Pairs that interact: the compose file and the CI workflow both provide PostgreSQL.
+    {"database": "postgresql", "use_docker": False},
+    {"database": "postgresql", "ci": "none"},
+    {"database": "postgresql", "python_version": "3.14"},
+    {"use_metrics": False, "use_docker": False, "use_precommit": False, "ci": "none"},
+    # Redis and the database are wired together in the repository, health, compose and CI.
+    {"database": "postgresql", "use_redis": True},
+    {"database": "none", "use_redis": True},
+    {"database": "none", "use_docker": False},
+    {"database": "none", "use_metrics": False},
+    {"use_redis": True, "use_docker": False},
+    # The manifests follow the database (volume or autoscaler, migration) and Redis (Secret).
+    {"use_kubernetes": True},
+    {"use_kubernetes": True, "database": "postgresql"},
+    {"use_kubernetes": True, "database": "none"},
+    {"use_kubernetes": True, "use_redis": True},
+    # GitLab CI provides the services and follows python_version.
+    {"ci": "gitlab"},
+    {"ci": "gitlab", "database": "postgresql"},
+    {"ci": "gitlab", "use_redis": True},
+    {"ci": "gitlab", "python_version": "3.13"},
+    # The task queue lives in Redis; its worker joins compose and the manifests.
+    {"task_queue": "arq", "use_redis": True},
+    {"task_queue": "arq", "use_redis": True, "database": "none"},
+    {"task_queue": "arq", "use_redis": True, "use_kubernetes": True},
+    {"use_kubernetes": True, "use_sentry": True, "use_tracing": True},
+    {"task_queue": "arq", "use_redis": True, "use_docker": False},
+    # The feed wraps the repository (SQL or in memory, cached or not); the rate limit comes
+    # with Redis and leaves /metrics alone only when there is one.
+    {"use_websocket": True},
+    {"use_websocket": True, "database": "none"},
+    {"use_websocket": True, "use_redis": True},
+    {"use_websocket": True, "use_metrics": False},
+    {"use_redis": True, "use_metrics": False},
+    # Tracing follows the database (query spans) and Redis (command spans); Sentry stands alone.
+    {"use_tracing": True},
+    {"use_sentry": True},
+    {"use_tracing": True, "database": "postgresql", "use_redis": True},
+    {"use_tracing": True, "database": "none"},
+    {"use_sentry": True, "database": "none"},
+]
+
+
+def supported(**wanted: Any) -> list[dict[str, Any]]:
+    """The supported combinations whose answers include `wanted`."""
+    return [
+        answers
+        for answers in SUPPORTED
+        if all(expected_answers(answers)[key] == value for key, value in wanted.items())
+    ]
+
+
 def component_paths(component: Mapping[str, Any], package: str) -> list[str]:
     return [pattern.format(package=package) for pattern in component["paths"]]
 
@@ -142,8 +211,10 @@ def snapshot(root: Path) -> dict[str, str]:
     return tree
 
 
-# What pre_gen_project.py prints for each broken rule.
-_REFUSAL = re.compile(r"ERROR: (?P<key>\w+)=(?P<value>.*?): (?P<rule>.+)")
+# What pre_gen_project.py prints for each wrong answer: the value as typed, bare (`true`,
+# `my-service`) or, when bare would be unclear (empty, spaces, quotes, control characters, or a
+# yes/no answer given as text), as a JSON string on one line.
+_REFUSAL = re.compile(r'ERROR: (?P<key>\w+)=(?P<value>"(?:[^"\\]|\\.)*"|\S+?): (?P<rule>.+)')
 
 
 def refusals(stderr: str) -> list[re.Match[str]]:
@@ -152,10 +223,11 @@ def refusals(stderr: str) -> list[re.Match[str]]:
 
 
 def assert_refused(stderr: str, key: str, value: str, rule: str) -> None:
-    """One refusal names `key` and `rule`, and every refusal is about `key`."""
+    """One refusal names `key`, echoes `value` exactly as shown, and states `rule`; every
+    refusal is about `key`."""
     found = refusals(stderr)
     assert found, f"no `ERROR: {key}=...` line on stderr:\n{stderr}"
-    assert {(m["key"], m["value"]) for m in found} == {(key, repr(value))}, stderr
+    assert {(m["key"], m["value"]) for m in found} == {(key, value)}, stderr
     assert sum(rule in m["rule"] for m in found) == 1, stderr
 
 

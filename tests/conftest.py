@@ -1,4 +1,5 @@
-"""Fixtures that bake the template: a private bake per call, or one shared bake per answer set.
+"""Fixtures that bake the template: a private bake per call, or one shared bake per answer set,
+by default one per supported combination.
 
 Shared bakes are read-only for the tests that use them (ruff runs with --no-cache, bytecode goes
 to a pycache prefix); they are made once per test run, even across pytest-xdist workers.
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from baking import Answers, Baked, bake, combination_id
+from baking import SUPPORTED, Answers, Baked, bake, combination_id, expected_answers
 
 Bake = Callable[..., Baked]
 
@@ -66,6 +67,18 @@ def bake_shared(tmp_path_factory: pytest.TempPathFactory) -> Bake:
         return cache[key]
 
     return get
+
+
+@pytest.fixture(params=SUPPORTED, ids=combination_id)
+def combination(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Every supported combination; a module narrows it with `parametrize` or its own fixture."""
+    return request.param
+
+
+@pytest.fixture
+def answers(combination: dict[str, Any]) -> dict[str, Any]:
+    """Every answer of the combination, the defaults included."""
+    return expected_answers(combination)
 
 
 @pytest.fixture

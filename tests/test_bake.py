@@ -1,7 +1,7 @@
 """The option matrix: every supported combination bakes into a clean, consistent project.
 
-SUPPORTED lists every option alone and the pairs that interact (the refusals are in
-test_validation.py).
+SUPPORTED, in baking.py, lists every option alone and the pairs that interact; conftest.py
+parametrizes `combination` with it.
 """
 
 from __future__ import annotations
@@ -26,69 +26,13 @@ from baking import (
     component_paths,
     components,
     copy_without_render,
-    expected_answers,
     files,
     questions,
     run,
+    supported,
 )
 
-SUPPORTED: list[dict[str, Any]] = [
-    {},  # the defaults, which include python_version=3.11 and license=MIT
-    {"database": "postgresql"},
-    {"database": "none"},
-    {"use_redis": True},
-    {"use_metrics": False},
-    {"use_docker": False},
-    {"use_precommit": False},
-    {"ci": "none"},
-    {"license": "Apache-2.0"},
-    {"license": "BSD-3-Clause"},
-    {"license": "Proprietary"},
-    {"python_version": "3.12"},
-    {"python_version": "3.13"},
-    {"python_version": "3.14"},
-    # Pairs that interact: the compose file and the CI workflow both provide PostgreSQL.
-    {"database": "postgresql", "use_docker": False},
-    {"database": "postgresql", "ci": "none"},
-    {"database": "postgresql", "python_version": "3.14"},
-    {"use_metrics": False, "use_docker": False, "use_precommit": False, "ci": "none"},
-    # Redis and the database are wired together in the repository, health, compose and CI.
-    {"database": "postgresql", "use_redis": True},
-    {"database": "none", "use_redis": True},
-    {"database": "none", "use_docker": False},
-    {"database": "none", "use_metrics": False},
-    {"use_redis": True, "use_docker": False},
-    # The manifests follow the database (volume or autoscaler, migration) and Redis (Secret).
-    {"use_kubernetes": True},
-    {"use_kubernetes": True, "database": "postgresql"},
-    {"use_kubernetes": True, "database": "none"},
-    {"use_kubernetes": True, "use_redis": True},
-    # GitLab CI provides the services and follows python_version.
-    {"ci": "gitlab"},
-    {"ci": "gitlab", "database": "postgresql"},
-    {"ci": "gitlab", "use_redis": True},
-    {"ci": "gitlab", "python_version": "3.13"},
-    # The task queue lives in Redis; its worker joins compose and the manifests.
-    {"task_queue": "arq", "use_redis": True},
-    {"task_queue": "arq", "use_redis": True, "database": "none"},
-    {"task_queue": "arq", "use_redis": True, "use_kubernetes": True},
-    {"use_kubernetes": True, "use_sentry": True, "use_tracing": True},
-    {"task_queue": "arq", "use_redis": True, "use_docker": False},
-    # The feed wraps the repository (SQL or in memory, cached or not); the rate limit comes
-    # with Redis and leaves /metrics alone only when there is one.
-    {"use_websocket": True},
-    {"use_websocket": True, "database": "none"},
-    {"use_websocket": True, "use_redis": True},
-    {"use_websocket": True, "use_metrics": False},
-    {"use_redis": True, "use_metrics": False},
-    # Tracing follows the database (query spans) and Redis (command spans); Sentry stands alone.
-    {"use_tracing": True},
-    {"use_sentry": True},
-    {"use_tracing": True, "database": "postgresql", "use_redis": True},
-    {"use_tracing": True, "database": "none"},
-    {"use_sentry": True, "database": "none"},
-]
-GITHUB = [answers for answers in SUPPORTED if expected_answers(answers)["ci"] == "github"]
+GITHUB = supported(ci="github")
 
 # Jinja that survived rendering. `${{ }}` (GitHub Actions) and `${#var}` (shell) are expected.
 LEFTOVERS = {
@@ -104,16 +48,6 @@ OSI_TEXT = {
     "BSD-3-Clause": "Redistribution and use in source and binary forms",
 }
 SPDX = {"Proprietary": "LicenseRef-Proprietary"}
-
-
-@pytest.fixture(params=SUPPORTED, ids=combination_id)
-def combination(request: pytest.FixtureRequest) -> dict[str, Any]:
-    return request.param
-
-
-@pytest.fixture
-def answers(combination: dict[str, Any]) -> dict[str, Any]:
-    return expected_answers(combination)
 
 
 def _text(path: Path) -> str | None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from baking import bake
-from test_generated import make, project_environment
+from running import make, project_environment
 
 pytestmark = pytest.mark.slow
 

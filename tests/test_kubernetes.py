@@ -1,300 +1,34 @@
-"""The deploy files, read statically: Dockerfile, .dockerignore, compose, Kubernetes, GitLab CI.
+"""The Kubernetes manifests, read statically: nothing is applied (no cluster here).
 
-Nothing is built, started or applied (there is no Docker engine or cluster here): each file is
-parsed and checked for what `docker build`, `docker compose`, `kubectl apply -k` and GitLab
-rely on, and against the rest of the project (the image's user and port, the settings and their
-defaults in `.env.example`). Where kubectl is installed, `kubectl kustomize` renders the
-manifests too, which needs no cluster.
+Each file is parsed and checked for what `kubectl apply -k` relies on and against the rest of
+the project (the image's user and port, the settings and their defaults in `.env.example`).
+Where kubectl is installed, `kubectl kustomize` renders the manifests too, which needs no
+cluster.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
-from baking import Baked, combination_id, expected_answers, questions, run
-from test_bake import SUPPORTED
+from baking import Baked, combination_id, run, supported
+from deployfiles import Dockerfile, env_example, read_yaml
 
-
-def _where(**wanted: Any) -> list[dict[str, Any]]:
-    """The supported combinations whose answers include `wanted`."""
-    return [
-        answers
-        for answers in SUPPORTED
-        if all(expected_answers(answers)[key] == value for key, value in wanted.items())
-    ]
-
-
-DOCKER = _where(use_docker=True)
-KUBERNETES = _where(use_kubernetes=True)
-GITLAB = _where(ci="gitlab")
-DOCKER_QUEUE = _where(use_docker=True, task_queue="arq")
-KUBERNETES_QUEUE = _where(use_kubernetes=True, task_queue="arq")
+KUBERNETES = supported(use_kubernetes=True)
+KUBERNETES_QUEUE = supported(use_kubernetes=True, task_queue="arq")
 # The longest slug pre_gen accepts (40 characters): every Kubernetes name made from it must fit.
 LONGEST_SLUG = "a" * 19 + "-" + "b" * 20
 
 K8S = Path("deploy/k8s")
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
-# Tools that compile or install: they belong in the build stage, never in the image that runs.
-BUILD_TOOLS = re.compile(r"\b(gcc|g\+\+|clang|cc|make|build-essential|pip3? install|uv)\b")
-
-
-@pytest.fixture
-def answers(combination: dict[str, Any]) -> dict[str, Any]:
-    return expected_answers(combination)
-
-
-def _read_yaml(path: Path) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def env_example(baked: Baked) -> dict[str, str]:
-    """The settings and their defaults, as `.env.example` lists them."""
-    text = (baked.project / ".env.example").read_text(encoding="utf-8")
-    lines = [line.strip() for line in text.splitlines()]
-    pairs = [line.split("=", 1) for line in lines if line and not line.startswith("#")]
-    return dict(pairs)
-
-
-def seconds(duration: str) -> float:
-    """A compose duration such as `30s` or `1m30s`."""
-    parts = re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s)", duration)
-    assert parts, f"not a duration: {duration!r}"
-    unit = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
-    return sum(float(number) * unit[suffix] for number, suffix in parts)
-
-
-# --- Dockerfile -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Instruction:
-    stage: int  # index of the FROM it follows; -1 before the first
-    keyword: str
-    args: str
-
-
-def parse_dockerfile(text: str) -> list[Instruction]:
-    """The instructions, continuation lines joined, comments and blank lines dropped."""
-    logical, pending = [], ""
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):  # Docker skips these inside a continuation
-            continue
-        if stripped.endswith("\\"):
-            pending += stripped[:-1].strip() + " "
-        else:
-            logical.append(pending + stripped)
-            pending = ""
-    assert not pending, "the Dockerfile ends inside a continuation line"
-    instructions, stage = [], -1
-    for line in logical:
-        keyword, _, args = line.partition(" ")
-        stage += keyword.upper() == "FROM"
-        instructions.append(Instruction(stage, keyword.upper(), args.strip()))
-    return instructions
-
-
-@dataclass(frozen=True)
-class Dockerfile:
-    text: str
-    instructions: list[Instruction]
-
-    @classmethod
-    def read(cls, baked: Baked) -> Dockerfile:
-        text = (baked.project / "Dockerfile").read_text(encoding="utf-8")
-        return cls(text, parse_dockerfile(text))
-
-    def expand(self, value: str) -> str:
-        """Substitute the global ARGs (those before the first FROM) with their defaults."""
-        args = dict(
-            i.args.partition("=")[::2]
-            for i in self.instructions
-            if i.keyword == "ARG" and i.stage == -1
-        )
-        return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: args.get(m[1] or m[2], m[0]), value)
-
-    def stages(self) -> list[tuple[str, str | None]]:
-        """(image, stage name) of each FROM, ARGs expanded."""
-        found = []
-        for i in self.of("FROM"):
-            words = [word for word in i.args.split() if not word.startswith("--")]
-            name = words[2] if len(words) == 3 and words[1].lower() == "as" else None
-            found.append((self.expand(words[0]), name))
-        return found
-
-    def of(self, keyword: str, stage: int | None = None) -> list[Instruction]:
-        return [
-            i
-            for i in self.instructions
-            if i.keyword == keyword and (stage is None or i.stage == stage)
-        ]
-
-    @property
-    def final(self) -> int:
-        return self.instructions[-1].stage
-
-    def final_user(self) -> str:
-        """The user of the final stage's CMD (the last USER before it)."""
-        final = [i for i in self.instructions if i.stage == self.final]
-        cmd = max(n for n, i in enumerate(final) if i.keyword == "CMD")
-        users = [i.args for i in final[:cmd] if i.keyword == "USER"]
-        assert users, "the final stage sets no USER before CMD: the service would run as root"
-        return users[-1].split(":")[0]
-
-    def env(self, name: str) -> str | None:
-        """The value the final stage's ENV gives `name`, if any."""
-        values = [
-            match[1]
-            for i in self.of("ENV", self.final)
-            for match in re.finditer(r"(?:^|\s)(?:" + name + r")=(\S+)", i.args)
-        ]
-        return values[-1] if values else None
-
-
-@pytest.mark.parametrize("combination", DOCKER, ids=combination_id)
-class TestDockerfile:
-    def test_is_multi_stage_with_named_stages(self, baked: Baked) -> None:
-        stages = Dockerfile.read(baked).stages()
-        assert len(stages) >= 2, stages
-        assert all(name for _, name in stages), f"every stage needs a name: {stages}"
-
-    def test_final_stage_is_the_slim_image_of_python_version(
-        self, baked: Baked, answers: dict[str, Any]
-    ) -> None:
-        image, _ = Dockerfile.read(baked).stages()[-1]
-        assert image == f"python:{answers['python_version']}-slim"
-
-    def test_base_images_have_a_tag_other_than_latest(self, baked: Baked) -> None:
-        dockerfile = Dockerfile.read(baked)
-        names = {name for _, name in dockerfile.stages()}
-        for image, _ in dockerfile.stages():
-            if image in names:
-                continue
-            tag = image.rsplit("/", 1)[-1].partition(":")[2]
-            assert (tag and tag != "latest") or "@sha256:" in image, image
-        assert ":latest" not in dockerfile.text
-
-    def test_runs_as_a_numeric_non_root_user(self, baked: Baked) -> None:
-        user = Dockerfile.read(baked).final_user()
-        assert user not in ("root", "0")
-        # Numeric, so that Kubernetes' runAsNonRoot can check it without /etc/passwd.
-        assert user.isdigit(), user
-
-    def test_cmd_is_in_exec_form(self, baked: Baked) -> None:
-        dockerfile = Dockerfile.read(baked)
-        (cmd, *_) = reversed(dockerfile.of("CMD", dockerfile.final))
-        command = json.loads(cmd.args)  # shell form would put sh, not the service, at PID 1
-        assert isinstance(command, list), cmd.args
-        assert all(isinstance(word, str) for word in command)
-        for entrypoint in dockerfile.of("ENTRYPOINT", dockerfile.final):
-            assert isinstance(json.loads(entrypoint.args), list), entrypoint.args
-
-    def test_healthcheck_probes_livez(self, baked: Baked) -> None:
-        dockerfile = Dockerfile.read(baked)
-        (check,) = dockerfile.of("HEALTHCHECK", dockerfile.final)
-        _, _, command = check.args.partition("CMD ")
-        assert "/livez" in command
-        assert ":8080/" in command
-
-    def test_exposes_8080(self, baked: Baked) -> None:
-        dockerfile = Dockerfile.read(baked)
-        ports = [p.split("/")[0] for i in dockerfile.of("EXPOSE") for p in i.args.split()]
-        assert ports == ["8080"]
-
-    def test_has_no_add_and_no_sudo(self, baked: Baked) -> None:
-        dockerfile = Dockerfile.read(baked)
-        assert not dockerfile.of("ADD"), "COPY, not ADD (which fetches URLs and unpacks)"
-        assert not [i for i in dockerfile.of("RUN") if re.search(r"\bsudo\b", i.args)]
-
-    def test_final_stage_has_no_build_tools(self, baked: Baked) -> None:
-        dockerfile = Dockerfile.read(baked)
-        stage_names = {name for _, name in dockerfile.stages()}
-        for run_ in dockerfile.of("RUN", dockerfile.final):
-            assert not BUILD_TOOLS.search(run_.args), run_.args
-        for copy in dockerfile.of("COPY", dockerfile.final):
-            source = re.search(r"--from=(\S+)", copy.args)
-            assert source is None or source[1] in stage_names, f"copies from an image: {copy}"
-
-    def test_dockerignore_keeps_secrets_and_local_state_out(self, baked: Baked) -> None:
-        text = (baked.project / ".dockerignore").read_text(encoding="utf-8")
-        entries = {
-            line.strip().removeprefix("**/").strip("/")
-            for line in text.splitlines()
-            if line.strip() and not line.startswith("#")
-        }
-        assert {".git", ".venv", ".env"} <= entries
-
-
-# --- compose.yaml -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("combination", DOCKER, ids=combination_id)
-def test_compose_services_have_health_checks(baked: Baked, answers: dict[str, Any]) -> None:
-    services = _read_yaml(baked.project / "compose.yaml")["services"]
-    app = services["app"]
-    assert app["healthcheck"]["test"], "the app service has no healthcheck"
-    shutdown = float(env_example(baked)["SHUTDOWN_TIMEOUT"])
-    assert seconds(app["stop_grace_period"]) > shutdown
-
-    def using(image: str) -> list[str]:
-        return [name for name, s in services.items() if str(s.get("image", "")).startswith(image)]
-
-    postgres, redis = using("postgres"), using("redis")
-    assert len(postgres) == (answers["database"] == "postgresql"), postgres
-    assert len(redis) == answers["use_redis"], redis
-    for name in postgres + redis:
-        assert services[name]["healthcheck"]["test"], f"{name} has no healthcheck"
-        waiting = {
-            other: spec["depends_on"][name].get("condition")
-            for other, spec in services.items()
-            if name in spec.get("depends_on", {})
-        }
-        assert waiting, f"no service waits for {name}"
-        assert set(waiting.values()) == {"service_healthy"}, waiting
-    assert ("worker" in services) == (answers["task_queue"] == "arq")
-
-
-@pytest.mark.parametrize("combination", DOCKER, ids=combination_id)
-def test_compose_passes_reporting_and_tracing_settings_from_the_shell(
-    baked: Baked, answers: dict[str, Any]
-) -> None:
-    environment = _read_yaml(baked.project / "compose.yaml")["services"]["app"]["environment"]
-    for name, option in (
-        ("SENTRY_DSN", "use_sentry"),
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", "use_tracing"),
-    ):
-        assert (name in environment) == answers[option], name
-        if answers[option]:
-            assert environment[name] == f"${{{name}:-}}"
-
-
-@pytest.mark.parametrize("combination", DOCKER_QUEUE, ids=combination_id)
-def test_compose_worker_runs_the_jobs_and_is_checked(baked: Baked) -> None:
-    services = _read_yaml(baked.project / "compose.yaml")["services"]
-    worker = services["worker"]
-    command = ["python", "-m", baked.package, "worker"]
-    assert worker["command"] == command
-    # The image's HEALTHCHECK asks the web server, which a worker does not run.
-    assert worker["healthcheck"]["test"] == ["CMD", *command, "--check"]
-    assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
-    assert worker["environment"]["REDIS_URL"] == services["app"]["environment"]["REDIS_URL"]
-    assert "ports" not in worker
-    shutdown = float(env_example(baked)["SHUTDOWN_TIMEOUT"])
-    assert seconds(worker["stop_grace_period"]) > shutdown
-
-
-# --- Kubernetes -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -308,7 +42,7 @@ class Manifests:
     @classmethod
     def read(cls, project: Path) -> Manifests:
         folder = project / K8S
-        kustomization = _read_yaml(folder / "kustomization.yaml")
+        kustomization = read_yaml(folder / "kustomization.yaml")
         objects = []
         for name in kustomization.get("resources", []):
             with (folder / name).open(encoding="utf-8") as stream:
@@ -661,94 +395,3 @@ def test_kustomize_renders_the_manifests(baked: Baked, answers: dict[str, Any]) 
         assert container["image"] == f"{baked.context['project_slug']}:{baked.context['version']}"
         (source,) = container["envFrom"]
         assert source["configMapRef"]["name"] == config_map["metadata"]["name"]
-
-
-# --- GitLab CI --------------------------------------------------------------------------
-
-GITLAB_KEYWORDS = {
-    "after_script", "before_script", "cache", "default", "image", "include", "services",
-    "spec", "stages", "variables", "workflow",
-}  # fmt: skip
-
-
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """GitLab's `extends`: mappings merge key by key, anything else is replaced."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def gitlab_jobs(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The jobs of a .gitlab-ci.yml with `extends` resolved and `default` applied."""
-
-    def resolve(job: dict[str, Any]) -> dict[str, Any]:
-        parents = job.get("extends", [])
-        resolved: dict[str, Any] = document.get("default", {})
-        for parent in [parents] if isinstance(parents, str) else parents:
-            resolved = _merge(resolved, resolve(document[parent]))
-        return _merge(resolved, {k: v for k, v in job.items() if k != "extends"})
-
-    return {
-        name: resolve(job)
-        for name, job in document.items()
-        if name not in GITLAB_KEYWORDS and not name.startswith(".")
-    }
-
-
-def _versions_from(minimum: str) -> list[str]:
-    version = tuple(map(int, minimum.split(".")))
-    return [v for v in questions()["python_version"] if tuple(map(int, v.split("."))) >= version]
-
-
-@pytest.mark.parametrize("combination", GITLAB, ids=combination_id)
-class TestGitLab:
-    @staticmethod
-    def jobs(baked: Baked) -> dict[str, dict[str, Any]]:
-        return gitlab_jobs(_read_yaml(baked.project / ".gitlab-ci.yml"))
-
-    def test_lint_and_test_stages_run_make(self, baked: Baked) -> None:
-        document = _read_yaml(baked.project / ".gitlab-ci.yml")
-        assert document["stages"] == ["lint", "test"]
-        commands = {
-            job["stage"]: "\n".join(job["script"]) for job in gitlab_jobs(document).values()
-        }
-        assert "make lint" in commands["lint"]
-        assert "make test" in commands["test"]
-
-    def test_jobs_install_make_and_uv_and_cache_uv(self, baked: Baked) -> None:
-        document = _read_yaml(baked.project / ".gitlab-ci.yml")
-        cache_dir = document["variables"]["UV_CACHE_DIR"]
-        for name, job in gitlab_jobs(document).items():
-            setup = "\n".join(job["before_script"])
-            assert re.search(r"apt-get install .*\bmake\b", setup), name
-            assert re.search(r"pip install .*\buv\b", setup), name
-            assert job["cache"]["key"]["files"] == ["pyproject.toml"], name
-            assert job["cache"]["paths"] == [cache_dir], name
-
-    def test_python_matrix_starts_at_python_version(
-        self, baked: Baked, answers: dict[str, Any]
-    ) -> None:
-        for name, job in self.jobs(baked).items():
-            (row,) = job["parallel"]["matrix"]
-            assert row["PYTHON_VERSION"] == _versions_from(answers["python_version"]), name
-            assert job["image"] in ("python:${PYTHON_VERSION}-slim", "python:$PYTHON_VERSION-slim")
-
-    def test_services_follow_the_answers(self, baked: Baked, answers: dict[str, Any]) -> None:
-        jobs = self.jobs(baked)
-        hosts = {
-            service["name"].partition(":")[0]: service.get("alias")
-            for job in jobs.values()
-            for service in job.get("services", [])
-        }
-        assert ("postgres" in hosts) == (answers["database"] == "postgresql"), hosts
-        assert ("redis" in hosts) == answers["use_redis"], hosts
-        urls = {"postgres": "TEST_DATABASE_URL", "redis": "TEST_REDIS_URL"}
-        test_variables = jobs["test"].get("variables", {})
-        for image, variable in urls.items():
-            if image in hosts:
-                host = urlsplit(test_variables[variable]).hostname
-                assert host == (hosts[image] or image), (variable, host)
