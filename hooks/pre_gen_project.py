@@ -138,11 +138,6 @@ CHECKS = [
         lambda a: a["use_kubernetes"] is not True or a["use_docker"] is True,
         "needs use_docker=true (the manifests deploy its image)",
     ),
-    Check(
-        "task_queue",
-        lambda a: a["task_queue"] != "arq" or a["use_redis"] is True,
-        "needs use_redis=true (arq keeps its jobs in Redis)",
-    ),
 ]
 
 

@@ -117,9 +117,16 @@ def bake(base: Path, answers: Answers | None = None, **options: Any) -> Baked:
     return Baked(Path(project), _load_json(replay)["cookiecutter"])
 
 
+def uses_redis(answers: Answers) -> bool:
+    """Whether a bake has the Redis parts: asked for, or brought by the arq task queue."""
+    return bool(answers.get("use_redis")) or answers.get("task_queue") == "arq"
+
+
 def expected_answers(answers: Answers) -> dict[str, Any]:
-    """The answers a bake uses: the defaults overridden by `answers`."""
-    return {**defaults(), **answers}
+    """The answers a bake uses: the defaults overridden by `answers`, and what they imply."""
+    chosen = {**defaults(), **answers}
+    # cookiecutter.json's private computed variable, rendered as text: "yes" or "".
+    return {**chosen, "__redis": "yes" if uses_redis(chosen) else ""}
 
 
 # Every option alone, and the pairs that interact (the refusals are in test_validation.py).
@@ -160,11 +167,12 @@ SUPPORTED: list[dict[str, Any]] = [
     {"ci": "gitlab", "use_redis": True},
     {"ci": "gitlab", "python_version": "3.13"},
     # The task queue lives in Redis; its worker joins compose and the manifests.
+    {"task_queue": "arq"},
     {"task_queue": "arq", "use_redis": True},
-    {"task_queue": "arq", "use_redis": True, "database": "none"},
-    {"task_queue": "arq", "use_redis": True, "use_kubernetes": True},
+    {"task_queue": "arq", "database": "none"},
+    {"task_queue": "arq", "use_kubernetes": True},
     {"use_kubernetes": True, "use_sentry": True, "use_tracing": True},
-    {"task_queue": "arq", "use_redis": True, "use_docker": False},
+    {"task_queue": "arq", "use_docker": False},
     # The feed wraps the repository (SQL or in memory, cached or not); the rate limit comes
     # with Redis and leaves /metrics alone only when there is one.
     {"use_websocket": True},

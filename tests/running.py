@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from baking import BIN
+from baking import BIN, uses_redis
 
 TIMEOUT = 15 * 60
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -77,7 +77,7 @@ def project_environment(answers: dict[str, Any]) -> dict[str, str]:
     )
     if answers.get("database") == "postgresql":
         env["DATABASE_URL"] = env["TEST_DATABASE_URL"] = database_url()
-    if answers.get("use_redis"):
+    if uses_redis(answers):
         env["REDIS_URL"] = env["TEST_REDIS_URL"] = redis_url()
     version = answers.get("python_version", "3.11")
     if version != "3.11":

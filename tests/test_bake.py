@@ -10,6 +10,7 @@ import os
 import re
 import sys
 import tomllib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from fnmatch import fnmatch
 from pathlib import Path
@@ -26,6 +27,7 @@ from baking import (
     component_paths,
     components,
     copy_without_render,
+    expected_answers,
     files,
     questions,
     run,
@@ -182,10 +184,27 @@ def test_github_workflow_runs_lint_and_tests(baked: Baked, answers: dict[str, An
     assert uses_postgres == (answers["database"] == "postgresql")
 
 
-def test_manifest_keys_are_questions() -> None:
+def test_manifest_keys_are_questions_or_what_they_imply() -> None:
     asked = questions()
+    # Private computed variables of cookiecutter.json render as "yes" or "".
+    computed = {key: ["yes", ""] for key in expected_answers({}) if key.startswith("__")}
     for component in components():
         key = component["key"]
-        assert key in asked, f"{component['name']}: {key} is not a question"
-        allowed = asked[key] if isinstance(asked[key], list) else [True, False]
+        choices = {**asked, **computed}
+        assert key in choices, f"{component['name']}: {key} is not a question"
+        allowed = choices[key] if isinstance(choices[key], list) else [True, False]
         assert set(component["keep_when"]) <= set(allowed), component
+
+
+def test_the_task_queue_brings_redis_whatever_use_redis_says(
+    bake_fresh: Callable[..., Baked],
+) -> None:
+    baked = bake_fresh({"task_queue": "arq"})
+    assert baked.context["use_redis"] is False
+    assert baked.context["__redis"] == "yes"
+    package = baked.project / "src" / baked.package
+    assert (package / "cache.py").is_file()
+    assert (package / "jobqueue.py").is_file()
+    pyproject = (baked.project / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"redis>=5.2,<6"' in pyproject
+    assert "REDIS_URL" in (baked.project / ".env.example").read_text(encoding="utf-8")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from baking import Baked, combination_id, supported
+from baking import Baked, combination_id, supported, uses_redis
 from deployfiles import env_example, read_yaml, seconds
 
 DOCKER = supported(use_docker=True)
@@ -31,7 +31,7 @@ def test_compose_services_have_health_checks(baked: Baked, answers: dict[str, An
 
     postgres, redis = using("postgres"), using("redis")
     assert len(postgres) == (answers["database"] == "postgresql"), postgres
-    assert len(redis) == answers["use_redis"], redis
+    assert len(redis) == uses_redis(answers), redis
     for name in postgres + redis:
         assert services[name]["healthcheck"]["test"], f"{name} has no healthcheck"
         waiting = {

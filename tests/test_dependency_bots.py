@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from baking import BIN, SUPPORTED, TEMPLATE, Baked, combination_id, expected_answers, run, supported
+from baking import Baked, BIN, SUPPORTED, TEMPLATE, combination_id, expected_answers, run, supported, uses_redis
 
 GITHUB = supported(ci="github")
 GITLAB = supported(ci="gitlab")
@@ -26,7 +26,7 @@ def test_dependabot_watches_python_actions_and_images(
     assert config["version"] == 2
     updates = {update["package-ecosystem"]: update for update in config["updates"]}
     expected = {"uv", "github-actions"}
-    if answers["use_docker"] and (answers["database"] == "postgresql" or answers["use_redis"]):
+    if answers["use_docker"] and (answers["database"] == "postgresql" or uses_redis(answers)):
         expected.add("docker-compose")
     assert set(updates) == expected
     for name, update in updates.items():

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from baking import bake, combination_id
+from baking import bake, combination_id, uses_redis
 from running import make, project_environment, require
 
 pytestmark = pytest.mark.slow
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 # Representative combinations, fully installed, type-checked and tested.
 COMBINATIONS: list[dict[str, Any]] = [
     {},  # sqlite, metrics, docker, github, pre-commit, MIT, Python 3.11
-    {"database": "postgresql", "use_redis": True, "use_kubernetes": True, "task_queue": "arq",
+    {"database": "postgresql", "use_kubernetes": True, "task_queue": "arq",
      "use_websocket": True},
     {"ci": "gitlab", "use_tracing": True, "use_sentry": True},
     {"database": "none", "use_redis": True, "use_metrics": False, "use_docker": False},
@@ -47,6 +47,6 @@ def test_make_test(generated: tuple[Path, dict[str, str], dict[str, Any]]) -> No
     project, env, answers = generated
     if answers.get("database") == "postgresql":
         require("PostgreSQL", env["TEST_DATABASE_URL"], 5432)
-    if answers.get("use_redis"):
+    if uses_redis(answers):
         require("Redis", env["TEST_REDIS_URL"], 6379)
     make("test", project, env)

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from baking import Baked, combination_id, questions, supported
+from baking import Baked, combination_id, questions, supported, uses_redis
 from deployfiles import read_yaml
 
 GITLAB = supported(ci="gitlab")
@@ -95,7 +95,7 @@ class TestGitLab:
             for service in job.get("services", [])
         }
         assert ("postgres" in hosts) == (answers["database"] == "postgresql"), hosts
-        assert ("redis" in hosts) == answers["use_redis"], hosts
+        assert ("redis" in hosts) == uses_redis(answers), hosts
         urls = {"postgres": "TEST_DATABASE_URL", "redis": "TEST_REDIS_URL"}
         test_variables = jobs["test"].get("variables", {})
         for image, variable in urls.items():

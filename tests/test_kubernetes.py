@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from baking import Baked, combination_id, run, supported
+from baking import Baked, combination_id, run, supported, uses_redis
 from deployfiles import Dockerfile, env_example, read_yaml
 
 KUBERNETES = supported(use_kubernetes=True)
@@ -217,7 +217,7 @@ class TestKubernetes:
                     assert (ref["name"], ref["key"]) == (slug, variable["name"])
         env = {variable["name"]: variable for variable in manifests.server().get("env", [])}
         assert ("DATABASE_URL" in env) == (answers["database"] == "postgresql")
-        assert ("REDIS_URL" in env) == answers["use_redis"]
+        assert ("REDIS_URL" in env) == uses_redis(answers)
         assert ("SENTRY_DSN" in env) == answers["use_sentry"]
         if answers["use_sentry"]:
             # Reporting is optional: the pods must start while the Secret lacks a DSN.

@@ -78,8 +78,6 @@ INVALID = [
             "description", r'"two\nlines"', "single line"),
     Invalid("kubernetes-without-docker", {"use_kubernetes": True, "use_docker": False},
             "use_kubernetes", "true", "needs use_docker"),
-    Invalid("arq-without-redis", {"task_queue": "arq", "use_redis": False},
-            "task_queue", "arq", "needs use_redis=true (arq keeps its jobs in Redis)"),
 ]  # fmt: skip
 
 
@@ -186,7 +184,7 @@ def test_every_broken_rule_is_reported_at_once(
 @pytest.mark.parametrize("database", ["sqlite", "postgresql", "none"])
 def test_longest_names_bake_lint_clean(bake_fresh: Any, database: str) -> None:
     slug = "a" * 19 + "-" + "b" * 20
-    answers = {"project_slug": slug, "database": database, "use_redis": "true", "task_queue": "arq"}
+    answers = {"project_slug": slug, "database": database, "task_queue": "arq"}
     answers |= {"use_tracing": "true", "use_sentry": "true"}
     baked = bake_fresh(answers)
     assert baked.project.name == slug

@@ -5,14 +5,14 @@ Locally a service that cannot be reached skips the tests that need it, with the 
 the event loop fail the test (blockbuster), so a handler that blocks is caught here rather
 than in production.
 """
-{% if cookiecutter.database == "postgresql" or cookiecutter.use_redis %}
+{% if cookiecutter.database == "postgresql" or cookiecutter.__redis %}
 import asyncio
 {%- endif %}
 import os
 {%- if cookiecutter.database == "sqlite" %}
 import sqlite3
 {%- endif %}
-{%- if cookiecutter.database == "postgresql" or cookiecutter.use_redis %}
+{%- if cookiecutter.database == "postgresql" or cookiecutter.__redis %}
 import uuid
 {%- endif %}
 from collections.abc import {% if cookiecutter.database != "none" %}AsyncIterator, Callable, {% endif %}Iterator
@@ -27,11 +27,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from blockbuster import BlockBuster, blockbuster_ctx
-{%- if cookiecutter.database != "none" or cookiecutter.use_redis or cookiecutter.use_sentry %}
+{%- if cookiecutter.database != "none" or cookiecutter.__redis or cookiecutter.use_sentry %}
 from pydantic import SecretStr
 {%- endif %}
 from pytest_aiohttp import AiohttpClient
-{%- if cookiecutter.use_redis %}
+{%- if cookiecutter.__redis %}
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 {%- endif %}
@@ -52,12 +52,12 @@ from .helpers import Client
 {%- if cookiecutter.task_queue == "arq" %}
 from .worker_process import forget_keys
 {%- endif %}
-{%- if cookiecutter.database == "postgresql" or cookiecutter.use_redis %}
+{%- if cookiecutter.database == "postgresql" or cookiecutter.__redis %}
 {% endif %}
 {%- if cookiecutter.database == "postgresql" %}
 DEFAULT_TEST_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 {%- endif %}
-{%- if cookiecutter.use_redis %}
+{%- if cookiecutter.__redis %}
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/0"
 {%- endif %}
 
@@ -199,7 +199,7 @@ def block_writes(database_url: str) -> Callable[[], AbstractContextManager[None]
 
     return blocked
 {%- endif %}
-{%- if cookiecutter.use_redis %}
+{%- if cookiecutter.__redis %}
 
 
 async def _ping(url: str) -> None:
@@ -225,15 +225,15 @@ def redis_url() -> str:
 @pytest.fixture
 def settings(
 {%- if cookiecutter.database != "none" %}database_url: str{% endif %}
-{%- if cookiecutter.database != "none" and cookiecutter.use_redis %}, {% endif %}
-{%- if cookiecutter.use_redis %}redis_url: str{% endif %}) -> Settings:
+{%- if cookiecutter.database != "none" and cookiecutter.__redis %}, {% endif %}
+{%- if cookiecutter.__redis %}redis_url: str{% endif %}) -> Settings:
     """Settings for tests: the test services, console logs, no `.env` file."""
     return Settings(
         _env_file=None,
 {%- if cookiecutter.database != "none" %}
         database_url=SecretStr(database_url),
 {%- endif %}
-{%- if cookiecutter.use_redis %}
+{%- if cookiecutter.__redis %}
         redis_url=SecretStr(redis_url),
         # Keys of this test only: runs sharing one Redis never see each other's data.
         cache_prefix=f"test-{uuid.uuid4().hex}:",

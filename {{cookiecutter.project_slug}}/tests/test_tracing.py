@@ -117,7 +117,7 @@ async def test_database_queries_are_child_spans_of_the_request(
         assert query.parent.span_id == request.context.span_id
         assert query.context.trace_id == request.context.trace_id
 {%- endif %}
-{%- if cookiecutter.use_redis %}
+{%- if cookiecutter.__redis %}
 
 
 async def test_redis_commands_are_child_spans_of_the_request(

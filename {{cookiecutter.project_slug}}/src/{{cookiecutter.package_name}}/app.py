@@ -6,11 +6,11 @@ contexts), routes, middlewares, readiness probes, the problems its errors become
 
 from aiohttp import web
 
-{% if cookiecutter.use_redis %}from .cache import setup_redis
+{% if cookiecutter.__redis %}from .cache import setup_redis
 {% endif %}from .cors import setup_cors
 {% if cookiecutter.database != "none" %}from .db import setup_database
 {% endif %}from .health import setup_health
-{% if cookiecutter.use_redis %}from .items.cached import setup_item_cache
+{% if cookiecutter.__redis %}from .items.cached import setup_item_cache
 {% endif %}from .items.context import setup_items
 {% if cookiecutter.use_websocket %}from .items.events import setup_item_feed
 {% endif %}{% if cookiecutter.database == "none" %}from .items.memory import memory_store
@@ -19,7 +19,7 @@ from aiohttp import web
 {% endif %}{% if cookiecutter.use_metrics %}from .metrics import setup_metrics
 {% endif %}from .middlewares import setup_requests
 from .openapi import setup_docs
-{% if cookiecutter.use_redis %}from .ratelimit import setup_rate_limit
+{% if cookiecutter.__redis %}from .ratelimit import setup_rate_limit
 {% endif %}{% if cookiecutter.use_sentry %}from .sentry import setup_sentry
 {% endif %}from .settings import Settings, settings_key
 {% if cookiecutter.use_tracing %}from .tracing import setup_tracing
@@ -39,7 +39,7 @@ def create_app(settings: Settings) -> web.Application:
 {%- if cookiecutter.database != "none" %}
     setup_database(app)
 {%- endif %}
-{%- if cookiecutter.use_redis %}
+{%- if cookiecutter.__redis %}
     setup_redis(app)
     setup_rate_limit(app)
     setup_item_cache(app)

@@ -1,11 +1,11 @@
 """The OpenTelemetry SDK of the app: a server span per request, named after its route.
-{%- if cookiecutter.database != "none" and cookiecutter.use_redis %}
+{%- if cookiecutter.database != "none" and cookiecutter.__redis %}
 
 Database queries and Redis commands made for a request are child spans of its span.
 {%- elif cookiecutter.database != "none" %}
 
 Database queries made for a request are child spans of its span.
-{%- elif cookiecutter.use_redis %}
+{%- elif cookiecutter.__redis %}
 
 Redis commands made for a request are child spans of its span.
 {%- endif %}
@@ -33,7 +33,7 @@ from opentelemetry.instrumentation.aiohttp_server import (
     AioHttpServerInstrumentor,
     create_aiohttp_middleware,
 )
-{%- if cookiecutter.use_redis %}
+{%- if cookiecutter.__redis %}
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 {%- endif %}
 from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
@@ -41,7 +41,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from . import __version__
-{%- if cookiecutter.use_redis %}
+{%- if cookiecutter.__redis %}
 from .cache import redis_key
 {%- endif %}
 {%- if cookiecutter.database != "none" %}
@@ -147,11 +147,11 @@ async def tracing_context(app: web.Application) -> AsyncIterator[None]:
 {%- if cookiecutter.database != "none" %}
     app[database_key].watcher = partial(database_span, provider.get_tracer(__name__))
 {%- endif %}
-{%- if cookiecutter.use_redis %}
+{%- if cookiecutter.__redis %}
     RedisInstrumentor.instrument_client(app[redis_key], tracer_provider=provider)
 {%- endif %}
     yield
-{%- if cookiecutter.use_redis %}
+{%- if cookiecutter.__redis %}
     RedisInstrumentor.uninstrument_client(app[redis_key])
 {%- endif %}
 {%- if cookiecutter.database != "none" %}

@@ -3,7 +3,7 @@
 from typing import Annotated, Literal
 
 from aiohttp import web
-from pydantic import Field{% if cookiecutter.database != "none" or cookiecutter.use_redis or cookiecutter.use_sentry %}, SecretStr{% endif %}, field_validator
+from pydantic import Field{% if cookiecutter.database != "none" or cookiecutter.__redis or cookiecutter.use_sentry %}, SecretStr{% endif %}, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 {%- if cookiecutter.database == "sqlite" %}
@@ -15,7 +15,7 @@ POOL_SIZE = 4
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 POOL_SIZE = 10
 {%- endif %}
-{%- if cookiecutter.use_redis %}
+{%- if cookiecutter.__redis %}
 {%- if cookiecutter.database == "none" %}
 {% endif %}
 _CACHE_PREFIX = "{{ cookiecutter.project_slug }}:"
@@ -54,13 +54,13 @@ class Settings(BaseSettings):
         description="Seconds a statement may wait for its turn, a lock or a new connection.",
     )
 {%- endif %}
-{%- if cookiecutter.use_redis %}
+{%- if cookiecutter.__redis %}
     redis_url: SecretStr = Field(SecretStr("redis://127.0.0.1:6379/0"), description="Redis URL.")
     redis_timeout: float = Field(2.0, gt=0, description="Seconds a Redis call may take.")
     cache_ttl: int = Field(60, ge=1, description="Seconds an item stays in the cache.")
     cache_prefix: str = Field(_CACHE_PREFIX, description="Prefix of this service's Redis keys.")
 {%- endif %}
-{%- if cookiecutter.use_redis %}
+{%- if cookiecutter.__redis %}
     rate_limit: int = Field(
         0, ge=0, description="Requests a client may make per window; 0 turns the limit off."
     )
