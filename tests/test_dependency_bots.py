@@ -11,7 +11,17 @@ from typing import Any
 import pytest
 import yaml
 
-from baking import Baked, BIN, SUPPORTED, TEMPLATE, combination_id, expected_answers, run, supported, uses_redis
+from baking import (
+    BIN,
+    SUPPORTED,
+    TEMPLATE,
+    Baked,
+    combination_id,
+    expected_answers,
+    run,
+    supported,
+    uses_redis,
+)
 
 GITHUB = supported(ci="github")
 GITLAB = supported(ci="gitlab")
