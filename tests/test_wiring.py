@@ -15,7 +15,7 @@ CONDITIONAL = re.compile(r"\{%-?\s*(if|elif)\b")
 PACKAGE = PROJECT_TEMPLATE / "src" / "{{cookiecutter.package_name}}"
 TESTS = PROJECT_TEMPLATE / "tests"
 # Besides app.py, settings.py and __main__.py, which wire every component; at most 4.
-SOURCE_MODULES = {"db/__init__.py", "cache.py", "otel.py", "server.py"}
+SOURCE_MODULES = {"db/__init__.py", "otel.py", "server.py"}
 # Besides conftest.py and helpers.py, which provide the services' fixtures; at most 4.
 TEST_MODULES = {"test_server.py", "test_tracing.py"}
 

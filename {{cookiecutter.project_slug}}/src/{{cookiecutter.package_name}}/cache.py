@@ -3,18 +3,30 @@
 import asyncio
 from collections.abc import AsyncIterator
 from functools import partial
+from typing import Any
 
-{% if cookiecutter.task_queue != "arq" %}import redis
-{% endif %}from aiohttp import web
+import redis
+from aiohttp import web
 from redis.asyncio import Redis
-{%- if cookiecutter.task_queue != "arq" %}
-from redis.driver_info import DriverInfo
-{%- endif %}
 
 from .health import register_probe
 from .settings import settings_key
 
 redis_key = web.AppKey("redis", Redis)
+
+
+def _identity() -> dict[str, Any]:
+    """The client's version, named once.
+
+    redis-py 6 and newer would read it from the package's files for every new connection, on
+    the event loop; redis-py 5 (which some job queues pin) reads it once, at import, and has no
+    `driver_info`.
+    """
+    try:
+        from redis.driver_info import DriverInfo  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
+    except ImportError:
+        return {}
+    return {"driver_info": DriverInfo(lib_version=redis.__version__)}
 
 
 async def redis_context(app: web.Application) -> AsyncIterator[None]:
@@ -25,11 +37,7 @@ async def redis_context(app: web.Application) -> AsyncIterator[None]:
         socket_timeout=settings.redis_timeout,
         socket_connect_timeout=settings.redis_timeout,
         health_check_interval=30,
-{%- if cookiecutter.task_queue != "arq" %}
-        # Named here, the version is not looked up in the package metadata (files) for every
-        # new connection, on the event loop.
-        driver_info=DriverInfo(lib_version=redis.__version__),
-{%- endif %}
+        **_identity(),
     )
     app[redis_key] = client
     register_probe(app, "redis", partial(ping, client, settings.redis_timeout))
