@@ -1,13 +1,18 @@
 """SQLite's faults: a file locked by another process answers 503 within DB_TIMEOUT."""
 
+import asyncio
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 
 import pytest
 from pytest_aiohttp import AiohttpClient
+from sqlalchemy import insert, select, text
 
 from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.db import Database
+from {{ cookiecutter.package_name }}.models import items
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .helpers import assert_problem
@@ -32,3 +37,17 @@ async def test_a_locked_database_gives_503_within_db_timeout(
     assert response.headers["Retry-After"].isdigit()
     # SQLite's busy timeout is DB_TIMEOUT too: it waited for the lock that long, no longer.
     assert 0.2 <= waited < 1.0
+
+
+async def test_a_value_sqlite_cannot_bind_fails_its_call_and_the_writer_goes_on(
+    database: Database,
+) -> None:
+    # sqlite3 raises this error itself, without an SQLite error code; the writer's thread must
+    # answer it and live on (the wait_for only turns a hang into a failure).
+    with pytest.raises(sqlite3.ProgrammingError, match="binding parameter"):
+        await asyncio.wait_for(
+            database.execute(text("UPDATE items SET name = :name"), {"name": {"a": 1}}), 10
+        )
+    add = insert(items).values(name="after").returning(items.c.id)
+    item_id = await asyncio.wait_for(database.fetch_value(add), 10)
+    assert await database.fetch_value(select(items.c.name).where(items.c.id == item_id)) == "after"

@@ -112,6 +112,19 @@ async def test_statements_built_per_call_read_their_own_values(database: Databas
     assert names == [{"name": "first"}, {"name": "second"}]
 
 
+async def test_statements_built_per_call_convert_their_own_values(
+    database: Database, kinds_table: Table
+) -> None:
+    # The second statement of a shape takes the first one's plan with its own literal values:
+    # those too go through the column types' conversions (a time zone, JSON).
+    for hour in (9, 10, 11):
+        moment = datetime(2026, 12, 3, hour, tzinfo=timezone(timedelta(hours=1)))
+        add = insert_into(kinds_table).values(moment=moment, doc={"hour": hour})
+        row = await database.fetch_one(add.returning(kinds_table.c.moment, kinds_table.c.doc))
+        assert row == {"moment": moment, "doc": {"hour": hour}}
+        assert row["moment"].utcoffset() == timedelta(0)
+
+
 async def test_python_side_defaults_fill_what_a_write_leaves_out(database: Database) -> None:
     before = datetime.now(UTC)
     (item_id,) = await add_items(database, "defaults")

@@ -96,7 +96,9 @@ class _Driver:
         """sqlite3's errors as the data layer's, where one fits."""
         if isinstance(error, sqlite3.IntegrityError):
             return ConstraintError(str(error))
-        if isinstance(error, sqlite3.Error) and (error.sqlite_errorcode & 0xFF) in _UNAVAILABLE:
+        # Errors raised by the sqlite3 module itself (a value it cannot bind) carry no code.
+        code = getattr(error, "sqlite_errorcode", None)
+        if code is not None and (code & 0xFF) in _UNAVAILABLE:
             return UnavailableError(f"SQLite: {error}")
         return error
 

@@ -74,6 +74,7 @@ class Plan:
     returns_rows: bool
     compiled: SQLCompiler | None
     binds: tuple[tuple[str, _Processor | None], ...]
+    processors: Mapping[str, _Processor]
     constants: Mapping[str, Any]
     defaults: tuple[tuple[str, _Default], ...]
     results: tuple[_Processor | None, ...]
@@ -104,7 +105,9 @@ class Plan:
         for name, make in self.defaults:
             values[name] = make(_DefaultContext(values))
         state = self.compiled.construct_expanded_state(values)
-        processors, names = state.processors, state.positiontup or ()
+        # The expanded state holds the processors of expanded parameters (IN lists) only.
+        processors = {**self.processors, **state.processors}
+        names = state.positiontup or ()
         return state.statement, [
             processors[name](value) if name in processors else value
             for name, value in zip(names, state.positional_parameters, strict=True)
@@ -174,6 +177,7 @@ class Statements:
                 returns_rows=False,
                 compiled=None,
                 binds=(),
+                processors={},
                 constants={},
                 defaults=(),
                 results=(),
@@ -193,6 +197,9 @@ class Statements:
             or any(bind.callable is not None for bind in binds.values())
         )
         columns: Iterable[Column[Any]] = getattr(statement, "exported_columns", ())
+        processors = tuple(
+            (name, binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
+        )
         return Plan(
             sql=compiled.string,
             reads=bool(statement.is_select),
@@ -200,10 +207,8 @@ class Statements:
                 statement.is_select or statement.is_text or compiled.effective_returning
             ),
             compiled=compiled,
-            binds=tuple(
-                (name, binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-                for name in names
-            ),
+            binds=processors,
+            processors={name: process for name, process in processors if process is not None},
             constants=constants,
             defaults=_defaults(compiled),
             results=tuple(

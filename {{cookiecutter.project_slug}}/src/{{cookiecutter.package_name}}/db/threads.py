@@ -40,6 +40,17 @@ def _reject(future: asyncio.Future[Any], error: BaseException) -> None:
         future.set_exception(error)
 
 
+def _translated(driver: Driver[Any], error: Exception) -> Exception:
+    """The driver's reading of `error`; the error itself if that reading fails.
+
+    A thread that let an error escape would leave its queue unserved and its callers waiting.
+    """
+    try:
+        return driver.translate(error)
+    except Exception:  # noqa: BLE001 - the caller still gets the original error
+        return error
+
+
 @dataclass(slots=True)
 class Job(Generic[C]):
     """Work for a connection's thread, the future it answers, and when it was queued."""
@@ -109,7 +120,7 @@ class Connections(Generic[C]):
                         connection = self.driver.connect()
                     self.answer(job.future, job.work(connection), None)
                 except Exception as error:  # noqa: BLE001 - every error goes to the caller
-                    self.answer(job.future, None, self.driver.translate(error))
+                    self.answer(job.future, None, _translated(self.driver, error))
         finally:
             if connection is not None:
                 self.driver.close(connection)
