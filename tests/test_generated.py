@@ -26,6 +26,8 @@ COMBINATIONS: list[dict[str, Any]] = [
     {"ci": "gitlab", "use_tracing": True, "use_sentry": True},
     {"database": "none", "use_redis": True, "use_metrics": False, "use_docker": False},
     {"database": "postgresql", "python_version": "3.13", "license": "Apache-2.0"},
+    # The smallest service: no database, no Redis, nothing optional.
+    {"database": "none", "ci": "none", "use_precommit": False, "license": "Proprietary"},
 ]  # fmt: skip
 
 
