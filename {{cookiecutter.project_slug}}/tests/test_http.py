@@ -6,7 +6,7 @@ from aiohttp import hdrs, web
 
 from .helpers import Client, create_item
 
-# Headers that differ between any two answers (or, for /metrics, between two bodies).
+# Headers that differ between any two answers (the length too, for a page counting requests).
 VOLATILE = {hdrs.DATE, "X-Request-ID", hdrs.CONTENT_LENGTH}
 
 
