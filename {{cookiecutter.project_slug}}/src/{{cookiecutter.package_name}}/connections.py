@@ -57,7 +57,7 @@ class EdgeRequestHandler(web.RequestHandler):
         super().data_received(data)
         if self._request_count != requests:
             self._head_received()
-        elif data and not in_body and self._head_timer is None and self._payload_parser is None:
+        elif data and not in_body and self._head_timer is None and not self._upgraded:
             # The first bytes of a request head: it has HEADER_TIMEOUT to be complete. A head
             # that comes in one piece (nearly all of them) never arms this timer.
             self._head_timer = self._loop.call_later(self._head_timeout, self._head_too_slow)
