@@ -136,3 +136,15 @@ def test_a_body_sent_slowly_is_answered_408_at_body_timeout(running: Server) -> 
     assert headers["connection"] == "close"
     assert json.loads(body)["detail"] == "The request body took longer than 1 s."
     assert BODY_TIMEOUT <= elapsed + 0.1 < BODY_TIMEOUT + MARGIN
+
+
+def test_an_idle_connection_is_closed_at_keepalive_timeout(
+    settings: Settings, tmp_path: Path
+) -> None:
+    environment = environment_for(tmp_path, settings, KEEPALIVE_TIMEOUT="1")
+    with server(environment, tmp_path) as idle, connect(idle) as connection:
+        connection.sendall(b"GET /livez HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert parse(connection.recv(65536))[0] == 200
+        started = time.monotonic()
+        assert connection.recv(1) == b"", "the idle connection was not closed"
+        assert time.monotonic() - started < 1 + MARGIN
