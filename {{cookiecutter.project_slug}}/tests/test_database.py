@@ -164,3 +164,32 @@ def test_sigterm_lets_a_write_in_flight_finish(
         in_flight.close()
         assert running.process.wait(timeout=20) == 0, running.logged()
     assert reply.startswith(b"HTTP/1.1 201"), reply[:300]
+
+
+def test_a_write_whose_client_hangs_up_is_still_done_entirely(
+    settings: Settings, tmp_path: Path, block_writes: Callable[[], AbstractContextManager[None]]
+) -> None:
+    environment = environment_for(tmp_path, settings)
+    port = int(environment["PORT"])
+    body = b'{"name": "abandoned"}'
+    request = (
+        b"POST /api/v1/items HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    with server(environment, tmp_path) as running:
+        with block_writes():
+            abandoned = socket.create_connection(("127.0.0.1", port), timeout=20)
+            abandoned.sendall(request)
+            time.sleep(1)  # the handler now waits for the database
+            abandoned.close()
+            time.sleep(1)  # and the server has cancelled it
+        again = socket.create_connection(("127.0.0.1", port), timeout=20)
+        again.sendall(request.replace(b"Host: test", b"Host: test\r\nConnection: close"))
+        reply = read_response(again)
+        again.close()
+        assert running.stop() == 0
+    # The write that had begun was done, though nobody was left to be told.
+    assert reply.startswith(b"HTTP/1.1 409"), reply[:300]
+    # The handler was cancelled when its client left: no answer was made for it.
+    assert running.logged().count('"status":201') == 0, running.logged()
+    assert "Traceback" not in running.logged()

@@ -1,5 +1,13 @@
 """Prometheus metrics: labelled by route resource, method and status."""
 
+import asyncio
+
+from aiohttp import web
+from pytest_aiohttp import AiohttpClient
+
+from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.settings import Settings
+
 from .helpers import Client, create_item
 
 
@@ -50,3 +58,27 @@ async def test_methods_the_app_does_not_know_share_one_label(client: Client) -> 
     assert 'method="other"' in text
     assert "BREW" not in text
     assert "PURGE" not in text
+
+
+async def test_a_request_whose_client_hangs_up_is_noted_499_not_500(
+    aiohttp_client: AiohttpClient, settings: Settings
+) -> None:
+    started = asyncio.Event()
+
+    async def hang(_request: web.Request) -> web.Response:
+        started.set()
+        await asyncio.Event().wait()
+        raise AssertionError
+
+    app = create_app(settings)
+    app.router.add_get("/hang", hang)
+    client = await aiohttp_client(app, server_kwargs={"handler_cancellation": True})
+    request = asyncio.ensure_future(client.get("/hang"))
+    await started.wait()
+    request.cancel()  # the client closes its connection; the server cancels the handler
+    for _ in range(500):  # until the server has seen the hang-up
+        text = await (await client.get("/metrics")).text()
+        if 'route="/hang"' in text:
+            break
+        await asyncio.sleep(0.01)
+    assert sample("http_requests_total", 1.0, method="GET", route="/hang", status="499") in text

@@ -15,11 +15,11 @@ DISTRIBUTION = metadata("{{ cookiecutter.project_slug }}")
 
 
 def registered_routes(app: web.Application) -> set[tuple[str, str]]:
-    """(method, OpenAPI path) of every route except static files."""
+    """(method, OpenAPI path) of every route except static files and HEAD (GET's twin)."""
     routes = set()
     for route in app.router.routes():
         resource = route.resource
-        if resource is None or isinstance(resource, web.StaticResource):
+        if resource is None or isinstance(resource, web.StaticResource) or route.method == "HEAD":
             continue
         info = resource.get_info()
         path = info.get("path") or info["formatter"]

@@ -111,6 +111,10 @@ async def metrics_view(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+# The status noted for a request whose client hung up before its answer (nginx's 499).
+CLIENT_CLOSED: Final = 499
+
+
 def metrics_middleware(metrics: Metrics) -> Middleware:
     """Note each answer's method, route, status and time in `metrics`."""
 
@@ -124,6 +128,10 @@ def metrics_middleware(metrics: Metrics) -> Middleware:
             status = response.status
         except web.HTTPException as exc:  # a redirect: problem_middleware answers the rest
             status = exc.status
+            raise
+        except asyncio.CancelledError:
+            # The client hung up (a deadline is answered 504 inside): not a server error.
+            status = CLIENT_CLOSED
             raise
         finally:
             metrics.in_flight -= 1

@@ -42,7 +42,7 @@ _SECURITY_HEADERS: Final = {
     hdrs.X_FRAME_OPTIONS: "DENY",
     hdrs.REFERRER_POLICY: "no-referrer",
 }
-_API_HEADERS: Final = {**_SECURITY_HEADERS, hdrs.CONTENT_SECURITY_POLICY: _API_CSP}
+API_HEADERS: Final = {**_SECURITY_HEADERS, hdrs.CONTENT_SECURITY_POLICY: _API_CSP}
 _DOCS_HEADERS: Final = {**_SECURITY_HEADERS, hdrs.CONTENT_SECURITY_POLICY: _DOCS_CSP}
 
 # Told of every error that no problem was registered for, before it is answered 500.
@@ -50,13 +50,18 @@ ErrorObserver = Callable[[web.Request, Exception], None]
 error_observers_key = web.AppKey("error_observers", list[ErrorObserver])
 
 
+def new_request_id() -> str:
+    """A new request id: 32 hex digits."""
+    # A correlation id, not a secret (a client may send its own): no getrandom(2) per call.
+    return f"{random.getrandbits(128):032x}"
+
+
 @web.middleware
 async def request_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Give the request its id: the client's X-Request-ID when it is sound, else a new one."""
     request_id = request.headers.get(REQUEST_ID_HEADER)
     if request_id is None or not _VALID_REQUEST_ID.fullmatch(request_id):
-        # A correlation id, not a secret (a client may send its own): no getrandom(2) per call.
-        request_id = f"{random.getrandbits(128):032x}"
+        request_id = new_request_id()
     request_id_var.set(request_id)
     return await handler(request)
 
@@ -64,7 +69,7 @@ async def request_middleware(request: web.Request, handler: Handler) -> web.Stre
 async def stamp(request: web.Request, response: web.StreamResponse) -> None:
     """Put the request id and the security headers on an answer about to be sent."""
     headers = response.headers
-    headers.update(_DOCS_HEADERS if request.path.startswith("/docs") else _API_HEADERS)
+    headers.update(_DOCS_HEADERS if request.path.startswith("/docs") else API_HEADERS)
     if (request_id := request_id_var.get()) is not None:
         headers[REQUEST_ID_HEADER] = request_id
 

@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 from pydantic import BaseModel
 
@@ -51,8 +51,14 @@ endpoints_key = web.AppKey("endpoints", list[Endpoint])
 
 
 def add_endpoints(app: web.Application, endpoints: Iterable[Endpoint]) -> None:
-    """Route each endpoint and keep it in the app's table, which the OpenAPI document describes."""
+    """Route each endpoint and keep it in the app's table, which the OpenAPI document describes.
+
+    A GET route answers HEAD too (RFC 9110 9.3.2): same status and headers, no body.
+    """
     table = app.setdefault(endpoints_key, [])
     for endpoint in endpoints:
-        app.router.add_route(endpoint.method, endpoint.path, endpoint.handler)
+        if endpoint.method == hdrs.METH_GET:
+            app.router.add_get(endpoint.path, endpoint.handler, allow_head=True)
+        else:
+            app.router.add_route(endpoint.method, endpoint.path, endpoint.handler)
         table.append(endpoint)

@@ -17,11 +17,11 @@ import tempfile
 {%- endif %}
 
 import uvloop
-from aiohttp import web
 from aiohttp.log import access_logger
 
 from .access import AccessLogger
 from .app import create_app
+from .connections import serve_app
 from .logs import setup_logging
 {% if cookiecutter.use_metrics %}from .metrics import MULTIPROCESS_DIR, forget_process
 {% endif %}from .settings import Settings
@@ -33,17 +33,21 @@ def serve(settings: Settings) -> None:
     """Run one server process until SIGINT or SIGTERM, then shut down gracefully."""
     setup_logging(settings.log_level, settings.log_format)
     log.info("serving on http://%s:%d", settings.host, settings.port)
-    web.run_app(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        reuse_port=settings.workers > 1,
-        access_log_class=AccessLogger,
-        access_log=access_logger if settings.access_log else None,
-        shutdown_timeout=settings.shutdown_timeout,
-        handle_signals=True,
-        print=None,
-        loop=uvloop.new_event_loop(),
+    uvloop.run(
+        serve_app(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            reuse_port=settings.workers > 1,
+            access_log_class=AccessLogger,
+            access_log=access_logger if settings.access_log else None,
+            shutdown_timeout=settings.shutdown_timeout,
+            keepalive_timeout=settings.keepalive_timeout,
+            header_timeout=settings.header_timeout,
+            body_timeout=settings.body_timeout,
+            # A request whose client has gone is cancelled; writes finish (items/context.py).
+            handler_cancellation=True,
+        )
     )
     log.info("stopped")
 

@@ -124,6 +124,15 @@ class Settings(BaseSettings):
     request_timeout: float = Field(
         30.0, gt=0, description="Seconds a request may take before a 504 answer."
     )
+    header_timeout: float = Field(
+        10.0, gt=0, description="Seconds a client may take to send a request's head, once begun."
+    )
+    body_timeout: float = Field(
+        20.0, gt=0, description="Seconds a client may take to send a request's body; else 408."
+    )
+    keepalive_timeout: float = Field(
+        75.0, gt=0, description="Seconds an idle connection stays open for the next request."
+    )
     shutdown_timeout: float = Field(
         20.0, gt=0, description="Seconds in-flight requests get to finish on SIGTERM."
     )

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from ..problems import register_problems
 from ..routing import add_endpoints
+from .finished import FinishedWrites
 from .repository import ItemRepository, items_key
 from .views import ENDPOINTS, PROBLEMS
 
@@ -34,8 +35,9 @@ def setup_items(app: web.Application, store: Store) -> None:
         repository = store(app)
         for layer in app.get(layers_key, ()):
             repository = layer(app, repository)
-        app[items_key] = repository
+        app[items_key] = writes = FinishedWrites(repository)
         yield
+        await writes.wait()
 
     app.cleanup_ctx.append(items_context)
     register_problems(app, PROBLEMS)
