@@ -1,5 +1,6 @@
 """Supervised workers: a dead one is replaced under load, workers that keep dying stop it all."""
 
+import contextlib
 import os
 import re
 import signal
@@ -35,15 +36,17 @@ def listening(port: int, pids: list[int]) -> set[int]:
         fields = line.split()
         if fields[1] == f"0100007F:{port:04X}" and fields[3] == TCP_LISTEN:
             inodes.add(f"socket:[{fields[9]}]")
-    holding = set()
-    for pid in pids:
-        try:
-            descriptors = list(Path(f"/proc/{pid}/fd").iterdir())
-        except FileNotFoundError:
-            continue  # that process has ended
-        if any(str(descriptor.readlink()) in inodes for descriptor in descriptors):
-            holding.add(pid)
-    return holding
+    return {pid for pid in pids if sockets_of(pid) & inodes}
+
+
+def sockets_of(pid: int) -> set[str]:
+    """What the file descriptors of process `pid` point to; nothing once it has ended."""
+    links = set()
+    with contextlib.suppress(FileNotFoundError):
+        for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(FileNotFoundError):  # closed while being read
+                links.add(str(descriptor.readlink()))
+    return links
 
 
 def gone(pid: int) -> bool:
