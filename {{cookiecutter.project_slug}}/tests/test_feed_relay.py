@@ -1,18 +1,22 @@
 """The feed across processes: two service processes on one database and Redis, sockets on both."""
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
 from pydantic import SecretStr
 from pytest_aiohttp import AiohttpClient
+from redis.exceptions import RedisError
 
 from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.cache import redis_key
 from {{ cookiecutter.package_name }}.feed import feed_key
 from {{ cookiecutter.package_name }}.items.events import FEED_PATH
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -65,3 +69,73 @@ async def test_with_redis_down_a_write_still_reaches_the_sockets_of_its_process(
             await asyncio.sleep(0.01)
     created = await create_item(client, f"unrelayed-{uuid.uuid4().hex}")
     assert json.loads(await socket.receive_str(timeout=5))["id"] == created["id"]
+
+
+class Cutter:
+    """A TCP relay to Redis that can cut every connection through it, as a network fault would."""
+
+    def __init__(self, target: str) -> None:
+        parts = urlsplit(target)
+        self._target = (parts.hostname or "127.0.0.1", parts.port or 6379)
+        self._transports: list[asyncio.WriteTransport] = []
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    async def close(self) -> None:
+        self.cut()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    def cut(self) -> None:
+        for transport in self._transports:
+            transport.abort()
+        self._transports.clear()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(*self._target)
+        self._transports += [writer.transport, upstream_writer.transport]
+        await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(OSError):
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    writer.close()
+
+
+async def test_the_relay_listens_again_after_losing_redis(
+    aiohttp_client: AiohttpClient, settings: Settings, redis_url: str
+) -> None:
+    cutter = Cutter(redis_url)
+    port = await cutter.start()
+    through = urlsplit(redis_url)._replace(netloc=f"127.0.0.1:{port}").geturl()
+    client = await aiohttp_client(
+        create_app(settings.model_copy(update={"redis_url": SecretStr(through)}))
+    )
+    socket = await client.ws_connect(FEED_PATH)
+    async with asyncio.timeout(5):
+        while not len(client.app[feed_key]):  # noqa: ASYNC110 - the server's side has no event
+            await asyncio.sleep(0.01)
+    redis = client.app[redis_key]  # its connections go through the cutter too
+    channel = f"{settings.cache_prefix}feed"
+    try:
+        await redis.publish(channel, '{"before": "the cut"}')
+        assert json.loads(await socket.receive_str(timeout=5)) == {"before": "the cut"}
+        cutter.cut()
+        async with asyncio.timeout(10):
+            while True:  # what is published while the relay is cut off is lost: publish again
+                with contextlib.suppress(RedisError):
+                    await redis.publish(channel, '{"after": "the cut"}')
+                with contextlib.suppress(TimeoutError):
+                    message = await socket.receive_str(timeout=0.2)
+                    break
+        assert json.loads(message) == {"after": "the cut"}
+    finally:
+        await cutter.close()
