@@ -51,14 +51,17 @@ class RedisRelay:
     async def listen(self) -> None:
         """Hand the channel's messages to the feed until cancelled; subscribe again on errors."""
         while True:
-            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._client.pubsub()
             try:
                 await pubsub.subscribe(self._channel)
-                self.listening.set()
                 while True:
                     message = await pubsub.get_message(timeout=POLL)
-                    if message is not None:
+                    if message is None:
+                        continue
+                    if message["type"] == "message":
                         self._feed.publish(message["data"].decode())
+                    elif message["type"] == "subscribe":  # Redis confirms: nothing is missed
+                        self.listening.set()
             except (RedisError, OSError) as exc:
                 self.listening.clear()
                 log.warning("feed relay cut off from Redis, listening again soon: %r", exc)
