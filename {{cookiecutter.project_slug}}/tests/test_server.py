@@ -1,17 +1,14 @@
 """The real server process: it serves, shares its port between workers, and stops on SIGTERM."""
 
-import http.client
 import signal
-import threading
 import time
 from pathlib import Path
-from typing import Self
 
 import pytest
 
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .live import environment_for, get, server
+from .live import Load, environment_for, get, server
 
 
 @pytest.fixture
@@ -44,64 +41,6 @@ def test_workers_share_one_port_and_stop_together(
 {%- endif %}
         assert running.stop() == 0, running.logged()
     assert running.logged().count('"message":"stopped"') == 2
-
-
-class Load:
-    """Threads sending requests on new connections until stopped, counting the outcomes.
-
-    A request is accepted once the server answers anything; refused or reset connections
-    were never accepted. Failures are accepted requests answered 5xx or cut short.
-    """
-
-    def __init__(self, port: int, threads: int = 4) -> None:
-        self.port = port
-        self.served = 0
-        self.not_accepted = 0
-        self.failures: list[str] = []
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._run) for _ in range(threads)]
-
-    def __enter__(self) -> Self:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-            try:
-                connection.request("GET", "/api/v1/items", headers={"Connection": "close"})
-            except OSError:
-                connection.close()
-                self._count(not_accepted=1)
-                continue
-            try:
-                response = connection.getresponse()
-                response.read()
-            except ConnectionResetError:  # http.client.RemoteDisconnected is one too
-                self._count(not_accepted=1)
-            except (OSError, http.client.HTTPException) as exc:
-                self._count(failure=f"cut short: {exc!r}")
-            else:
-                if response.status >= 500:
-                    self._count(failure=f"answered {response.status}")
-                else:
-                    self._count(served=1)
-            finally:
-                connection.close()
-
-    def _count(self, served: int = 0, not_accepted: int = 0, failure: str = "") -> None:
-        with self._lock:
-            self.served += served
-            self.not_accepted += not_accepted
-            if failure:
-                self.failures.append(failure)
 
 
 def test_sigterm_under_load_fails_no_accepted_request(

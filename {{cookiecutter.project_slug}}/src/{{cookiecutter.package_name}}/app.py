@@ -9,6 +9,7 @@ from aiohttp import web
 {% if cookiecutter.__redis %}from .cache import setup_redis
 {% endif %}from .cors import setup_cors
 {% if cookiecutter.database != "none" %}from .db import setup_database
+{% endif %}{% if cookiecutter.use_websocket and cookiecutter.__redis %}from .feedrelay import setup_feed_relay
 {% endif %}from .health import setup_health
 {% if cookiecutter.__redis %}from .items.cached import setup_item_cache
 {% endif %}from .items.context import setup_items
@@ -49,6 +50,9 @@ def create_app(settings: Settings) -> web.Application:
 {%- endif %}
 {%- if cookiecutter.use_websocket %}
     setup_item_feed(app)
+{%- endif %}
+{%- if cookiecutter.use_websocket and cookiecutter.__redis %}
+    setup_feed_relay(app)
 {%- endif %}
 {%- if cookiecutter.database == "none" %}
     setup_items(app, memory_store)

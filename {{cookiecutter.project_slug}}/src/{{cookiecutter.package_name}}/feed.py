@@ -1,5 +1,8 @@
 """The live feed: JSON messages fanned out to the open WebSockets of this process.
 
+A message is broadcast through the feed's relay when a component sets one to carry it to the
+feed of every process; without a relay it stays in this process.
+
 Publishing never waits on a client. Each socket has a bounded queue (FEED_QUEUE_SIZE) drained
 by a task of its own; a socket whose queue is full has fallen behind and missed events, so it
 is closed with 1013 (Try Again Later) instead of being buffered without end. A slow client
@@ -9,6 +12,7 @@ On shutdown every socket is closed with 1001 (Going Away).
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Final, Protocol
 from urllib.parse import urlsplit
 
@@ -77,6 +81,10 @@ class Subscription:
                 await self._socket.close(code=code, message=reason)
 
 
+# Carries a message to the feed of every process, where it is published.
+Relay = Callable[[str], Awaitable[None]]
+
+
 class Feed:
     """The open sockets of this process and what is published to them."""
 
@@ -84,6 +92,14 @@ class Feed:
         self._queue_size = queue_size
         self._subscriptions: set[Subscription] = set()
         self._closed = False
+        self.relay: Relay | None = None
+
+    async def broadcast(self, message: str) -> None:
+        """Send `message` to the sockets of every process the relay reaches, or of this one."""
+        if self.relay is None:
+            self.publish(message)
+        else:
+            await self.relay(message)
 
     def __len__(self) -> int:
         return len(self._subscriptions)

@@ -1,20 +1,19 @@
-"""Serving: one process on uvloop, or WORKERS processes sharing one port (SO_REUSEPORT).
+"""Serving: one process on uvloop, or WORKERS supervised processes on one port (SO_REUSEPORT).
 
 Each process shuts down gracefully on SIGTERM: it stops accepting, lets in-flight requests
 finish for up to SHUTDOWN_TIMEOUT seconds, runs the cleanup contexts and exits 0.
 """
 
 import logging
-import multiprocessing
 {%- if cookiecutter.use_metrics %}
 import os
 import shutil
 {%- endif %}
-import signal
 import sys
 {%- if cookiecutter.use_metrics %}
 import tempfile
 {%- endif %}
+from functools import partial
 
 import uvloop
 from aiohttp.log import access_logger
@@ -25,6 +24,7 @@ from .connections import serve_app
 from .logs import setup_logging
 {% if cookiecutter.use_metrics %}from .metrics import MULTIPROCESS_DIR, forget_process
 {% endif %}from .settings import Settings
+from .supervisor import Supervisor
 
 log = logging.getLogger("{{ cookiecutter.package_name }}")
 
@@ -53,34 +53,21 @@ def serve(settings: Settings) -> None:
 
 
 def serve_workers(settings: Settings) -> None:
-    """Start WORKERS processes on one port; pass SIGTERM on and wait for them all."""
+    """Run WORKERS processes on one port, replacing any that dies, until SIGTERM or SIGINT."""
 {%- if cookiecutter.use_metrics %}
     # Metrics of every worker are summed through files in a folder of this run.
     metrics_dir = tempfile.mkdtemp(prefix="{{ cookiecutter.package_name }}-metrics-")
     os.environ[MULTIPROCESS_DIR] = metrics_dir
-{%- endif %}
-    context = multiprocessing.get_context("spawn")
-    workers = [
-        context.Process(target=serve, args=(settings,), name=f"worker-{n}")
-        for n in range(settings.workers)
-    ]
-    for worker in workers:
-        worker.start()
-
-    def forward(_signum: int, _frame: object) -> None:
-        for worker in workers:
-            worker.terminate()
-
-    signal.signal(signal.SIGTERM, forward)
-    # A terminal's Ctrl-C reaches every worker itself; the parent just waits for them.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for worker in workers:
-        worker.join()
-{%- if cookiecutter.use_metrics %}
-        if worker.pid is not None:
-            forget_process(worker.pid)
+    supervisor = Supervisor(
+        partial(serve, settings),
+        settings.workers,
+        settings.shutdown_timeout,
+        on_exit=forget_process,
+    )
+    status = supervisor.run()
     shutil.rmtree(metrics_dir, ignore_errors=True)
+    sys.exit(status)
+{%- else %}
+    supervisor = Supervisor(partial(serve, settings), settings.workers, settings.shutdown_timeout)
+    sys.exit(supervisor.run())
 {%- endif %}
-    # A worker still starting when SIGTERM came ends by that signal, with nothing in flight.
-    clean = (0, -signal.SIGTERM)
-    sys.exit(0 if all(worker.exitcode in clean for worker in workers) else 1)

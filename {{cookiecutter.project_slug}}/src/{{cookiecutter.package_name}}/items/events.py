@@ -1,7 +1,7 @@
 """Item change events: published after every write, followed at GET /api/v1/items/feed.
 
-The events come from this process's writes only: with WORKERS > 1 or several replicas, a socket
-sees the changes made through the process it is connected to.
+Through the feed's relay, when the service has one, each event reaches every process and
+replica; without it, a socket sees the changes made through the process it is connected to.
 """
 
 from typing import Any, Final, Literal
@@ -35,25 +35,25 @@ class PublishingItemRepository(PassThrough):
         super().__init__(inner)
         self._feed = feed
 
-    def _publish(self, event: Change, item_id: int, item: Item | None) -> None:
+    async def _publish(self, event: Change, item_id: int, item: Item | None) -> None:
         message = ItemEvent.model_validate({"event": event, "id": item_id, "item": item})
-        self._feed.publish(message.model_dump_json())
+        await self._feed.broadcast(message.model_dump_json())
 
     async def create(self, values: dict[str, Any]) -> Item:
         item = await self._inner.create(values)
-        self._publish("created", item["id"], item)
+        await self._publish("created", item["id"], item)
         return item
 
     async def update(
         self, item_id: int, values: dict[str, Any], expected_version: int | None
     ) -> Item:
         item = await self._inner.update(item_id, values, expected_version)
-        self._publish("updated", item_id, item)
+        await self._publish("updated", item_id, item)
         return item
 
     async def delete(self, item_id: int, expected_version: int | None) -> None:
         await self._inner.delete(item_id, expected_version)
-        self._publish("deleted", item_id, None)
+        await self._publish("deleted", item_id, None)
 
 
 async def follow(request: web.Request) -> web.WebSocketResponse:
