@@ -54,20 +54,16 @@ def serve(settings: Settings) -> None:
 
 def serve_workers(settings: Settings) -> None:
     """Run WORKERS processes on one port, replacing any that dies, until SIGTERM or SIGINT."""
+    supervisor = Supervisor(partial(serve, settings), settings.workers, settings.shutdown_timeout)
 {%- if cookiecutter.use_metrics %}
     # Metrics of every worker are summed through files in a folder of this run.
     metrics_dir = tempfile.mkdtemp(prefix="{{ cookiecutter.package_name }}-metrics-")
     os.environ[MULTIPROCESS_DIR] = metrics_dir
-    supervisor = Supervisor(
-        partial(serve, settings),
-        settings.workers,
-        settings.shutdown_timeout,
-        on_exit=forget_process,
-    )
-    status = supervisor.run()
-    shutil.rmtree(metrics_dir, ignore_errors=True)
-    sys.exit(status)
+    supervisor.on_exit = forget_process
+    try:
+        sys.exit(supervisor.run())
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 {%- else %}
-    supervisor = Supervisor(partial(serve, settings), settings.workers, settings.shutdown_timeout)
     sys.exit(supervisor.run())
 {%- endif %}

@@ -56,7 +56,7 @@ def _describe(exitcode: int | None) -> str:
 class Supervisor:
     """Runs `count` processes of `target` (picklable) until a signal, or until they keep dying.
 
-    `on_exit` is told the id of every worker process that has ended.
+    `on_exit`, if set, is told the id of every worker process that has ended.
     """
 
     def __init__(
@@ -64,12 +64,11 @@ class Supervisor:
         target: Callable[[], None],
         count: int,
         stop_timeout: float,
-        on_exit: Callable[[int], None] = lambda _pid: None,
     ) -> None:
         self._target = target
         self._count = count
         self._stop_timeout = stop_timeout
-        self._on_exit = on_exit
+        self.on_exit: Callable[[int], None] = lambda _pid: None
         self._context = multiprocessing.get_context("spawn")
         self._running: dict[int, BaseProcess] = {}
         self._due: dict[int, float] = {}  # slot -> monotonic time of its restart
@@ -140,7 +139,7 @@ class Supervisor:
             process.join()
             del self._running[slot]
             if process.pid is not None:
-                self._on_exit(process.pid)
+                self.on_exit(process.pid)
             now = time.monotonic()
             self._deaths.append(now)
             while self._deaths[0] < now - DEATH_WINDOW:
@@ -175,6 +174,6 @@ class Supervisor:
             # A worker still starting when SIGTERM came ends by it, with nothing in flight.
             clean = clean and process.exitcode in (0, -signal.SIGTERM)
             if process.pid is not None:
-                self._on_exit(process.pid)
+                self.on_exit(process.pid)
         self._running.clear()
         return clean
