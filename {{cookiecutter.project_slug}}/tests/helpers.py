@@ -15,7 +15,26 @@ from typing import Any, TypeAlias
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 
+{% if cookiecutter.auth == "jwt" %}from {{ cookiecutter.package_name }}.auth.tokens import Tokens
+{% endif %}from {{ cookiecutter.package_name }}.settings import Settings
+
 Client: TypeAlias = TestClient[web.Request, web.Application]
+{%- if cookiecutter.auth == "jwt" %}
+# The user whose token the tests send: an id the database never gives (they start at 1).
+TEST_USER_ID = 0
+
+
+def auth_headers(settings: Settings) -> dict[str, str]:
+    """The Authorization header of the tests' user (conftest.py adds it to every database)."""
+    token = Tokens(settings.jwt_secret.get_secret_value(), settings.access_token_ttl)
+    return {"Authorization": f"Bearer {token.issue(TEST_USER_ID)}"}
+{%- else %}
+
+
+def auth_headers(_settings: Settings) -> dict[str, str]:
+    """The headers that sign a request in: none, the service has no authentication."""
+    return {}
+{%- endif %}
 
 
 async def assert_problem(response: ClientResponse, status: int) -> dict[str, Any]:
