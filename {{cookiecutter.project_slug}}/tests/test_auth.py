@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from {{ cookiecutter.package_name }} import access
 from {{ cookiecutter.package_name }}.auth import auth_key
 from {{ cookiecutter.package_name }}.auth.tables import users
-from {{ cookiecutter.package_name }}.auth.tokens import Tokens
+from {{ cookiecutter.package_name }}.auth.tokens import InvalidTokenError, Tokens
 from {{ cookiecutter.package_name }}.db import database_key
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -140,6 +140,24 @@ async def test_an_inactive_user_cannot_log_in_and_their_token_is_refused(
     body = await assert_problem(await log_in(anonymous), 400)
     assert body["error"] == "invalid_grant"
     refused = await anonymous.post(ITEMS, json={"name": "lamp"}, headers=bearer(token))
+    await assert_problem(refused, 401)
+    assert refused.headers["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
+
+
+async def test_a_deactivated_user_is_shut_out_once_the_flag_is_read_again(
+    anonymous: Client,
+) -> None:
+    user_id = await add_user(anonymous)
+    token = (await (await log_in(anonymous)).json())["access_token"]
+    first = await anonymous.post(ITEMS, json={"name": "lamp"}, headers=bearer(token))
+    assert first.status == 201
+    database = anonymous.app[database_key]
+    await database.execute(update(users).where(users.c.id == user_id).values(active=False))
+    # Within ACTIVE_FOR seconds of the last read the flag is not read again; past them it is.
+    active = anonymous.app[auth_key].active
+    assert (await anonymous.post(ITEMS, json={"name": "desk"}, headers=bearer(token))).status == 201
+    active.fresh = 0
+    refused = await anonymous.post(ITEMS, json={"name": "chair"}, headers=bearer(token))
     await assert_problem(refused, 401)
     assert refused.headers["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
 
@@ -322,6 +340,16 @@ def test_the_service_refuses_to_start_without_jwt_secret(settings: Settings) -> 
     assert result.returncode != 0
     assert "error: setting JWT_SECRET: required" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_token_kept_after_its_check_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens = Tokens("a secret of this test, long enough for HS256", 60)
+    token = tokens.issue(7)
+    assert tokens.verify(token) == 7
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+    with pytest.raises(InvalidTokenError, match="expired"):
+        tokens.verify(token)
 
 
 def test_a_short_jwt_secret_is_refused() -> None:

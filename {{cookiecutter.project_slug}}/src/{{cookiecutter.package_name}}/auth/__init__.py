@@ -12,7 +12,7 @@ from ..db import database_key
 from ..openapi import security_scheme_key
 from ..routing import add_endpoints, endpoints_key
 from ..settings import settings_key
-from .guard import Auth, auth_key, guard_middleware
+from .guard import ActiveUsers, Auth, auth_key, guard_middleware
 from .passwords import Passwords
 from .tokens import Tokens
 from .users import UserStore
@@ -31,10 +31,12 @@ async def auth_context(app: web.Application) -> AsyncIterator[None]:
     if not secret:
         # An exit, not an error to trace back: the one line says what to do.
         raise SystemExit(f"error: setting JWT_SECRET: required to sign access tokens; {_MAKE_ONE}")
+    users = UserStore(app[database_key])
     auth = Auth(
-        users=UserStore(app[database_key]),
+        users=users,
         passwords=Passwords(),
         tokens=Tokens(secret, settings.access_token_ttl),
+        active=ActiveUsers(users),
     )
     auth.guarded.update(e.handler for e in app[endpoints_key] if e.authenticated)
     app[auth_key] = auth
