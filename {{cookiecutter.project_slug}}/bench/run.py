@@ -227,13 +227,13 @@ def report(rows: list[Target], options: argparse.Namespace, header: str) -> None
     bare = medians["bare /livez"].rps
     print(header)
     print(
-        f"{'target':<34}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'CPU us':>8}"
+        f"{'target':<34}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'CPU us':>10}"
         f"{'vs bare':>9}"
     )
     for name, figures in medians.items():
         print(
             f"{name:<34}{figures.rps:>9.0f}{figures.p50_ms:>9.2f}{figures.p99_ms:>9.2f}"
-            f"{figures.errors:>8}{figures.cpu_us:>8.1f}{figures.rps / bare:>8.2f}x"
+            f"{figures.errors:>8}{figures.cpu_us:>10.1f}{figures.rps / bare:>8.2f}x"
         )
     print("(CPU us: the server's CPU time per request, in microseconds; vs bare: rps / bare rps)")
     if any(figures.errors for figures in medians.values()):
