@@ -1,5 +1,7 @@
 """`python -m <package> create-user EMAIL`: the password from stdin, every refusal one line."""
 
+import getpass
+import io
 import os
 import subprocess
 import sys
@@ -8,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from {{ cookiecutter.package_name }}.auth import cli
 from {{ cookiecutter.package_name }}.auth.tables import users
 from {{ cookiecutter.package_name }}.db import Database
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -86,3 +89,35 @@ def test_create_user_needs_an_e_mail(settings: Settings, tmp_path: Path) -> None
     result = create_user(settings, tmp_path, stdin=PASSWORD)
     assert result.returncode == 2
     assert "create-user takes an e-mail" in result.stderr
+
+
+class Terminal(io.StringIO):
+    """Standard input that says it is a terminal, as a person's shell is."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("typed", "outcome"),
+    [((PASSWORD, PASSWORD), PASSWORD), ((PASSWORD, PASSWORD + "!"), "do not match")],
+    ids=["confirmed", "mismatch"],
+)
+def test_on_a_terminal_the_password_is_asked_twice(
+    monkeypatch: pytest.MonkeyPatch, typed: tuple[str, str], outcome: str
+) -> None:
+    answers = iter(typed)
+    prompts: list[str] = []
+
+    def ask(prompt: str = "") -> str:
+        prompts.append(prompt)
+        return next(answers)
+
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    monkeypatch.setattr(getpass, "getpass", ask)
+    if outcome == PASSWORD:
+        assert cli.read_password() == PASSWORD
+    else:
+        with pytest.raises(cli.RefusedError, match=outcome):
+            cli.read_password()
+    assert prompts == ["Password: ", "Password (again): "]
