@@ -63,6 +63,9 @@ def run_fresh(script: str, cwd: Path, unset_prefix: str) -> Any:
     Returns the JSON the script printed; fails when the script does.
     """
     env = {key: value for key, value in os.environ.items() if not key.startswith(unset_prefix)}
+{%- if cookiecutter.auth == "jwt" %}
+    env.setdefault("JWT_SECRET", "a secret of the tests, long enough for HS256")
+{%- endif %}
     result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=cwd,

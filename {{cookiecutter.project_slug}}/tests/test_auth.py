@@ -169,9 +169,10 @@ async def test_a_deactivated_user_is_shut_out_once_the_flag_is_read_again(
         ({"grant_type": "password", "username": EMAIL}, "invalid_request"),
         ({"grant_type": "password", "username": "", "password": PASSWORD}, "invalid_request"),
         ({"grant_type": "password", "username": "x" * 321, "password": "x"}, "invalid_request"),
+        ({"grant_type": "password", "username": "a\x00@b.c", "password": "x"}, "invalid_request"),
         ({"grant_type": "client_credentials"}, "unsupported_grant_type"),
     ],
-    ids=["no grant_type", "no password", "empty username", "long username", "other grant"],
+    ids=["no grant_type", "no password", "empty username", "long username", "NUL", "other grant"],
 )
 async def test_malformed_token_requests_say_what_is_wrong(
     anonymous: Client, form: dict[str, str], error: str

@@ -26,9 +26,14 @@ class TokenRequest(BaseModel):
     """The form of the password grant; other fields (scope, client_id) are ignored."""
 
     grant_type: Literal["password"]
-    username: str = Field(min_length=1, max_length=MAX_EMAIL, description="The user's e-mail.")
+    username: str = Field(
+        min_length=1, max_length=MAX_EMAIL, pattern=r"^[^\x00]*$", description="The user's e-mail."
+    )
     password: str = Field(
-        min_length=1, max_length=MAX_LENGTH, json_schema_extra={"format": "password"}
+        min_length=1,
+        max_length=MAX_LENGTH,
+        pattern=r"^[^\x00]*$",
+        json_schema_extra={"format": "password"},
     )
 
 
@@ -61,6 +66,8 @@ def _field(form: Any, name: str, longest: int) -> str:
     value: str = values[0]
     if len(value) > longest:
         raise oauth_error("invalid_request", f"{name} is longer than {longest} characters.")
+    if "\x00" in value:  # no database stores it in text
+        raise oauth_error("invalid_request", f"{name} contains a NUL character.")
     return value
 
 
