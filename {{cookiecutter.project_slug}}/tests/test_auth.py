@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 
 from {{ cookiecutter.package_name }} import access
+from {{ cookiecutter.package_name }}.__main__ import load_settings
 from {{ cookiecutter.package_name }}.auth import auth_key
 from {{ cookiecutter.package_name }}.auth.tables import users
 from {{ cookiecutter.package_name }}.auth.tokens import InvalidTokenError, Tokens
@@ -353,6 +354,13 @@ def test_a_token_kept_after_its_check_still_expires(monkeypatch: pytest.MonkeyPa
         tokens.verify(token)
 
 
-def test_a_short_jwt_secret_is_refused() -> None:
+def test_a_short_jwt_secret_is_refused_without_being_echoed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     with pytest.raises(ValidationError, match="at least 32 characters"):
         Settings(_env_file=None, jwt_secret="too short")
+    monkeypatch.setenv("JWT_SECRET", "too short")
+    with pytest.raises(SystemExit) as stopped:
+        load_settings()
+    assert str(stopped.value.code).startswith("error: setting JWT_SECRET:")
+    assert "too short" not in str(stopped.value.code)

@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("--check goes with the worker command")
 {%- endif %}
 {%- if cookiecutter.auth == "jwt" %}
-    if (args.email is None) != (args.command != "create-user"):
+    if (args.command == "create-user") != (args.email is not None):
         parser.error("create-user takes an e-mail, and only create-user does")
 {%- endif %}
     settings = load_settings()
