@@ -328,14 +328,16 @@ async def empty(database: Database) -> None:
     await add_test_user(database)
 
 
-# The user of the tests' clients, with a hash that no password matches.
+# The user of the tests' clients, with a hash that no password matches. The statement is made
+# once, as the service's are: the data layer then finds its plan by identity.
 _TEST_USER = {"id": TEST_USER_ID, "email": "tests@example.com", "password_hash": "!"}
+_ADD_TEST_USER = users.insert()
 
 
 async def add_test_user(database: Database) -> None:
     """Add the tests' user, unless it is there."""
     with suppress(ConstraintError):
-        await database.execute(users.insert(), _TEST_USER)
+        await database.execute(_ADD_TEST_USER, _TEST_USER)
 
 
 async def _add_test_user_to(settings: Settings) -> None:
