@@ -133,6 +133,10 @@ def servers(
 {%- if cookiecutter.auth == "jwt" %}
         "JWT_SECRET": JWT_SECRET,
 {%- endif %}
+{%- if cookiecutter.auth == "jwt" and cookiecutter.__redis %}
+        # The token row logs in as fast as it can: the login limit would refuse it.
+        "LOGIN_RATE_LIMIT": "0",
+{%- endif %}
     }
     found = [
         Server("bare", [python, str(BENCH / "bare_app.py")], dict(os.environ), server_cpus),

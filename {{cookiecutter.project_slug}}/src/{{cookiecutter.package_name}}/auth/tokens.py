@@ -1,8 +1,9 @@
 """Access tokens: JWTs signed with JWT_SECRET (HS256), carrying sub, iat, exp and jti.
 
-PyJWT checks a token in 87 µs of CPU here, half the cost of a whole POST of an item, and a
-client sends the same token with each request until it expires: a token that passed is kept
-(the last MAX_KEPT of them) with its expiry, and checked again by a dictionary look-up.
+PyJWT checks a token in 87 µs of CPU (timeit, on the machine of the README's figures), most of
+what a POST of an item costs, and a client sends the same token with each request until it
+expires: a token that passed is kept (the last MAX_KEPT of them) with its expiry, and checked
+again by a dictionary look-up (guard.py has what both shortcuts saved in `make bench`).
 """
 
 import time
