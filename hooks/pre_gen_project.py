@@ -32,6 +32,7 @@ CHOICES = {
     "python_version": ("3.11", "3.12", "3.13", "3.14"),
     "database": ("sqlite", "postgresql", "none"),
     "task_queue": ("none", "arq"),
+    "auth": ("none", "jwt"),
     "ci": ("github", "gitlab", "none"),
     "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"),
 }
@@ -40,7 +41,8 @@ ANSWERS = {key: str(value) if key in TEXT else value for key, value in CONTEXT.i
 # Import names the generated project depends on; a package with one of these names would
 # shadow it.
 TAKEN_NAMES = {
-    "aiohttp", "aiosqlite", "alembic", "arq", "asyncpg", "blockbuster", "mypy", "orjson",
+    "aiohttp", "aiosqlite", "alembic", "argon2", "arq", "asyncpg", "blockbuster", "jwt", "mypy",
+    "orjson",
     "opentelemetry", "prometheus_client", "pydantic", "pydantic_settings", "pytest", "redis",
     "ruff", "sentry_sdk", "sqlalchemy", "swagger_ui_bundle", "tests", "uvloop",
 }  # fmt: skip
@@ -137,6 +139,11 @@ CHECKS = [
         "use_kubernetes",
         lambda a: a["use_kubernetes"] is not True or a["use_docker"] is True,
         "needs use_docker=true (the manifests deploy its image)",
+    ),
+    Check(
+        "auth",
+        lambda a: a["auth"] != "jwt" or a["database"] != "none",
+        "needs a database (the users live in it): database=sqlite or database=postgresql",
     ),
 ]
 

@@ -186,6 +186,11 @@ SUPPORTED: list[dict[str, Any]] = [
     {"use_tracing": True, "database": "postgresql", "use_redis": True},
     {"use_tracing": True, "database": "none"},
     {"use_sentry": True, "database": "none"},
+    # Users live in the database (either one); the login limit comes with Redis; the token
+    # endpoint joins the rate limit, the OpenAPI document, the CLI and the Makefile.
+    {"auth": "jwt"},
+    {"auth": "jwt", "database": "postgresql", "use_redis": True},
+    {"auth": "jwt", "task_queue": "arq", "use_kubernetes": True},
 ]
 
 

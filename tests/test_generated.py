@@ -22,8 +22,9 @@ pytestmark = pytest.mark.slow
 COMBINATIONS: list[dict[str, Any]] = [
     {},  # sqlite, metrics, docker, github, pre-commit, MIT, Python 3.11
     {"database": "postgresql", "use_kubernetes": True, "task_queue": "arq",
-     "use_websocket": True},
-    {"ci": "gitlab", "use_tracing": True, "use_sentry": True},
+     "use_websocket": True, "auth": "jwt"},
+    {"ci": "gitlab", "use_tracing": True, "use_sentry": True, "auth": "jwt"},
+    {"database": "postgresql", "use_redis": True, "auth": "jwt"},
     {"database": "none", "use_redis": True, "use_metrics": False, "use_docker": False},
     {"database": "postgresql", "python_version": "3.13", "license": "Apache-2.0"},
     # The smallest service: no database, no Redis, nothing optional.

@@ -78,6 +78,8 @@ INVALID = [
             "description", r'"two\nlines"', "single line"),
     Invalid("kubernetes-without-docker", {"use_kubernetes": True, "use_docker": False},
             "use_kubernetes", "true", "needs use_docker"),
+    Invalid("auth-without-database", {"auth": "jwt", "database": "none"},
+            "auth", "jwt", "needs a database"),
 ]  # fmt: skip
 
 

@@ -3,7 +3,8 @@
 `python bench/load.py URL --connections 64 --duration 10` keeps that many requests in flight
 on keep-alive connections and prints one JSON object: requests, errors (answers of 400 and
 up, and failed requests), seconds, rps, p50_ms and p99_ms. With `--body`, each request sends
-it as JSON (with `--method`, POST by default then), `{n}` replaced by the request's number.
+it (with `--method`, POST by default then), `{n}` replaced by the request's number; `--header
+"Name: value"` (repeated) adds headers, Content-Type among them (JSON by default).
 One Python process saturates long before the server does, so its figures measure this
 generator as much as the server: wrk's are the ones to quote.
 """
@@ -36,6 +37,7 @@ class Request:
     method: str
     url: str
     body: str | None
+    headers: dict[str, str]
     sent: int = 0
 
     def next_body(self) -> bytes | None:
@@ -46,7 +48,9 @@ class Request:
 async def _connection(
     session: aiohttp.ClientSession, request: Request, deadline: float, tally: Tally
 ) -> None:
-    headers = {"Content-Type": "application/json"} if request.body is not None else None
+    headers = request.headers
+    if request.body is not None:
+        headers = {"Content-Type": "application/json", **headers}
     while (start := time.perf_counter()) < deadline:
         try:
             async with session.request(
@@ -95,9 +99,11 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--method", help="GET, or POST when a body is given")
     parser.add_argument("--body", help="JSON to send; {n} becomes the request's number")
+    parser.add_argument("--header", action="append", default=[], help='"Name: value"')
     args = parser.parse_args()
     method = args.method or ("POST" if args.body is not None else "GET")
-    request = Request(method, args.url, args.body)
+    headers = dict(header.split(": ", 1) for header in args.header)
+    request = Request(method, args.url, args.body, headers)
     figures = uvloop.run(run(request, args.connections, args.duration))
     print(json.dumps(figures))
 

@@ -36,7 +36,7 @@ def wrk_figures(output: str) -> Figures:
 _WRK_SCRIPT = """
 local n = 0
 wrk.method = %s
-wrk.headers["Content-Type"] = "application/json"
+wrk.headers = %s
 request = function()
   n = n + 1
   return wrk.format(nil, nil, nil, (%s):gsub("{n}", %s .. n))
@@ -46,21 +46,29 @@ end
 
 def load(target: Target, seconds: int, options: argparse.Namespace, wrk: str | None) -> Figures:
     """Load the target for `seconds` with wrk when given, else with bench/load.py."""
-    url, connections = target.server.url(target.path), options.connections
+    url, connections = target.server.url(target.path), target.connections or options.connections
+    headers = {**target.headers, "Content-Type": target.content_type}
     # Numbers in bodies start with a prefix of this run: no two runs make the same name.
     prefix = f"r{time.monotonic_ns():x}-"
     if wrk is not None:
         command = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
         if target.body is not None:
             script = options.folder / "request.lua"
+            pairs = (f"[{json.dumps(key)}] = {json.dumps(value)}" for key, value in headers.items())
             quoted = (json.dumps(text) for text in (target.method, target.body, prefix))
-            script.write_text(_WRK_SCRIPT % tuple(quoted))
+            method, body, number = quoted
+            script.write_text(_WRK_SCRIPT % (method, "{" + ", ".join(pairs) + "}", body, number))
             command += ["--script", str(script)]
+        else:
+            for name, value in target.headers.items():
+                command += ["--header", f"{name}: {value}"]
     else:
         command = [sys.executable, str(BENCH / "load.py"), url, "--method", target.method]
         command += ["--connections", str(connections), "--duration", str(seconds)]
         if target.body is not None:
             command += ["--body", target.body.replace("{n}", prefix + "{n}")]
+        for name, value in (headers if target.body is not None else target.headers).items():
+            command += ["--header", f"{name}: {value}"]
     done = subprocess.run(  # noqa: S603 - wrk from the PATH or our own script
         command, capture_output=True, text=True, timeout=seconds + 60, check=True
     )

@@ -15,7 +15,10 @@
 {%- endif %}
 - service x2: the same with WORKERS=2, on every CPU;
 - service writes: the same as service, creating items with unique names in a database of its
-  own, so that the rows it adds never slow the reads of the others.
+  own, so that the rows it adds never slow the reads of the others{% if cookiecutter.auth == "jwt" %}, with a bearer token;
+- service writes, no auth: the same with the write guard off (bench/open_writes.py), in a
+  database of its own: the difference is what checking a token costs; and the token endpoint,
+  a login (an argon2 check) per request, on 4 connections{% endif %}.
 
 Each server but `service x2` runs on CPU 0 and the load generator on CPU 1, so that they do not
 share a core. The load is wrk (-t1) when it is installed, else bench/load.py (slower than any
@@ -31,30 +34,72 @@ import importlib.util
 import json
 import math
 import os
+{%- if cookiecutter.auth == "jwt" %}
+import secrets
+{%- endif %}
 import shutil
 import signal
+{%- if cookiecutter.auth == "jwt" %}
+import subprocess
+{%- endif %}
 import sys
 import tempfile
+{%- if cookiecutter.auth == "jwt" %}
+import urllib.parse
+{%- endif %}
 import urllib.request
 from pathlib import Path
 from types import FrameType
 
 from datastores import PACKAGE, database, sessions
 from loading import load
-from servers import BENCH, Server, Target, cpu_sets, machine
+from servers import BENCH, {% if cookiecutter.auth == "jwt" %}PROJECT, {% endif %}Server, Target, cpu_sets, machine
 
 # Items made before the runs: a full page for the list, and one of them read by id.
 SEEDED = 100
+{%- if cookiecutter.auth == "jwt" %}
+# The user the bench logs in as, made in each of its databases; a key signing its tokens.
+EMAIL, PASSWORD = "bench@example.com", secrets.token_hex(16)
+JWT_SECRET = secrets.token_hex(32)
+LOGIN = urllib.parse.urlencode({"grant_type": "password", "username": EMAIL, "password": PASSWORD})
+FORM = "application/x-www-form-urlencoded"
+
+
+def sign_up(env: dict[str, str]) -> None:
+    """Make the bench's user in the database named in `env`."""
+    subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-m", PACKAGE, "create-user", EMAIL],
+        cwd=PROJECT,
+        env={**os.environ, **env},
+        input=PASSWORD.encode(),
+        check=True,
+        capture_output=True,
+    )
+
+
+def bearer(server: Server) -> dict[str, str]:
+    """The Authorization header of the bench's user on `server`, from its token endpoint."""
+    request = urllib.request.Request(  # noqa: S310 - loopback http
+        server.url("/api/v1/auth/token"), data=LOGIN.encode(), headers={"Content-Type": FORM}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        return {"Authorization": f"Bearer {json.load(response)['access_token']}"}
+{%- endif %}
 
 
 def seed(server: Server, count: int) -> int:
     """Create `count` items through the API; return the id of the first."""
     first = 0
+{%- if cookiecutter.auth == "jwt" %}
+    headers = {"Content-Type": "application/json", **bearer(server)}
+{%- else %}
+    headers = {"Content-Type": "application/json"}
+{%- endif %}
     for number in range(count):
         request = urllib.request.Request(  # noqa: S310 - loopback http
             server.url("/api/v1/items"),
             data=json.dumps({"name": f"seed-{number}", "description": "bench"}).encode(),
-            headers={"Content-Type": "application/json"},
+            headers=headers,
             method="POST",
         )
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
@@ -64,16 +109,20 @@ def seed(server: Server, count: int) -> int:
 
 
 def servers(
-    databases: tuple[dict[str, str], dict[str, str]],
+    databases: tuple[dict[str, str], ...],
     server_cpus: set[int] | None,
     all_cpus: set[int] | None,
 ) -> list[Server]:
     """The servers to compare: bare, FastAPI (when installed), the service, two workers.
 
-    `databases` name the database that the reads share and the one the writes fill.
+    `databases` name the database that the reads share and the one{% if cookiecutter.auth == "jwt" %} each of{% endif %} the writes fill{% if cookiecutter.auth == "jwt" %}s{% endif %}.
     """
     python, serve = sys.executable, [sys.executable, "-m", PACKAGE, "serve"]
+{%- if cookiecutter.auth == "jwt" %}
+    reads, writes, open_writes = databases
+{%- else %}
     reads, writes = databases
+{%- endif %}
     service_env = {
         **os.environ,
         "HOST": "127.0.0.1",
@@ -81,11 +130,27 @@ def servers(
         "LOG_FORMAT": "json",
         "ACCESS_LOG": "true",
         "WORKERS": "1",
+{%- if cookiecutter.auth == "jwt" %}
+        "JWT_SECRET": JWT_SECRET,
+{%- endif %}
+{%- if cookiecutter.auth == "jwt" and cookiecutter.__redis %}
+        # The token row logs in as fast as it can: the login limit would refuse it.
+        "LOGIN_RATE_LIMIT": "0",
+{%- endif %}
     }
     found = [
         Server("bare", [python, str(BENCH / "bare_app.py")], dict(os.environ), server_cpus),
         Server("service", serve, {**service_env, **reads}, server_cpus, reads),
         Server("service writes", serve, {**service_env, **writes}, server_cpus, writes),
+{%- if cookiecutter.auth == "jwt" %}
+        Server(
+            "service writes, no auth",
+            [python, str(BENCH / "open_writes.py")],
+            {**service_env, **open_writes},
+            server_cpus,
+            open_writes,
+        ),
+{%- endif %}
     ]
     if all(importlib.util.find_spec(name) for name in ("fastapi", "uvicorn", "httptools")):
         fastapi = [python, str(BENCH / "fastapi_app.py")]
@@ -116,6 +181,26 @@ def targets(running: dict[str, Server], item_path: str) -> list[Target]:
             "/api/v1/items",
             method="POST",
             body='{"name": "item-{n}", "description": "made by bench/run.py"}',
+{%- if cookiecutter.auth == "jwt" %}
+            headers=bearer(running["service writes"]),
+        ),
+        Target(
+            "service POST item, no auth",
+            running["service writes, no auth"],
+            "/api/v1/items",
+            method="POST",
+            body='{"name": "item-{n}", "description": "made by bench/run.py"}',
+        ),
+        # A login is an argon2 check of some 50 ms of CPU: a few connections, not a queue.
+        Target(
+            "service POST token",
+            service,
+            "/api/v1/auth/token",
+            method="POST",
+            body=LOGIN,
+            content_type=FORM,
+            connections=4,
+{%- endif %}
         ),
     ]
     if "service x2" in running:
@@ -146,13 +231,13 @@ def report(rows: list[Target], options: argparse.Namespace, header: str) -> None
     bare = medians["bare /livez"].rps
     print(header)
     print(
-        f"{'target':<34}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'CPU us':>8}"
+        f"{'target':<34}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'CPU us':>10}"
         f"{'vs bare':>9}"
     )
     for name, figures in medians.items():
         print(
             f"{name:<34}{figures.rps:>9.0f}{figures.p50_ms:>9.2f}{figures.p99_ms:>9.2f}"
-            f"{figures.errors:>8}{figures.cpu_us:>8.1f}{figures.rps / bare:>8.2f}x"
+            f"{figures.errors:>8}{figures.cpu_us:>10.1f}{figures.rps / bare:>8.2f}x"
         )
     print("(CPU us: the server's CPU time per request, in microseconds; vs bare: rps / bare rps)")
     if any(figures.errors for figures in medians.values()):
@@ -167,6 +252,9 @@ def report(rows: list[Target], options: argparse.Namespace, header: str) -> None
         ("service /livez", "fastapi /livez"),
         ("service x2 /livez", "service /livez"),
         ("service x2 GET item", "service GET item"),
+{%- if cookiecutter.auth == "jwt" %}
+        ("service POST item", "service POST item, no auth"),
+{%- endif %}
     ]
     for first, second in pairs:
         if first in medians and second in medians:
@@ -232,7 +320,14 @@ def main() -> None:
         parsed.folder = folder
         reads = stack.enter_context(database(folder, "reads"))
         writes = stack.enter_context(database(folder, "writes"))
+{%- if cookiecutter.auth == "jwt" %}
+        open_writes = stack.enter_context(database(folder, "open"))
+        for env in (reads, writes, open_writes):
+            sign_up(env)
+        found = servers((reads, writes, open_writes), server_cpus, all_cpus)
+{%- else %}
         found = servers((reads, writes), server_cpus, all_cpus)
+{%- endif %}
         running = {server.name: server for server in found}
         for server in running.values():
             stack.callback(server.stop)

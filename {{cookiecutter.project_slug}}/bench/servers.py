@@ -127,8 +127,9 @@ class Server:
 class Target:
     """One row of the table: a server and the request loaded on it.
 
-    `body`, when given, is sent with `method` as JSON; `{n}` in it becomes a number that no
-    other request of the run has (the unique names of created items).
+    `body`, when given, is sent with `method` as `content_type`; `{n}` in it becomes a number
+    that no other request of the run has (the unique names of created items). `headers` go
+    with every request; `connections`, when given, replaces --connections for this row.
     """
 
     name: str
@@ -136,6 +137,9 @@ class Target:
     path: str
     method: str = "GET"
     body: str | None = None
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    connections: int | None = None
     runs: list[Figures] = field(default_factory=list)
 
     def median(self) -> Figures:

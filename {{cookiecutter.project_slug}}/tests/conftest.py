@@ -5,7 +5,7 @@ Locally a service that cannot be reached skips the tests that need it, with the 
 the event loop fail the test (blockbuster), so a handler that blocks is caught here rather
 than in production.
 """
-{% if cookiecutter.database == "postgresql" or cookiecutter.__redis %}
+{% if cookiecutter.database == "postgresql" or cookiecutter.__redis or cookiecutter.auth == "jwt" %}
 import asyncio
 {%- endif %}
 import os
@@ -17,16 +17,21 @@ import uuid
 {%- endif %}
 from collections.abc import {% if cookiecutter.database != "none" %}AsyncIterator, Callable, {% endif %}Iterator
 {%- if cookiecutter.database != "none" %}
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager{% if cookiecutter.auth == "jwt" %}, suppress{% endif %}
 {%- endif %}
 {%- if cookiecutter.database == "sqlite" %}
 from pathlib import Path
 {%- endif %}
-from typing import NoReturn
+from typing import {% if cookiecutter.auth == "jwt" %}Any, {% endif %}NoReturn
 from urllib.parse import urlsplit
 
 import pytest
-from blockbuster import BlockBuster, blockbuster_ctx
+{%- if cookiecutter.auth == "jwt" %}
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from argon2 import PasswordHasher
+{%- endif %}
+from blockbuster import BlockBuster, {% if cookiecutter.auth == "jwt" %}BlockBusterFunction, {% endif %}blockbuster_ctx
 {%- if cookiecutter.database != "none" or cookiecutter.__redis or cookiecutter.use_sentry %}
 from pydantic import SecretStr
 {%- endif %}
@@ -42,13 +47,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 {%- endif %}
 
 from {{ cookiecutter.package_name }}.app import create_app
+{%- if cookiecutter.auth == "jwt" %}
+from {{ cookiecutter.package_name }}.auth import auth_key
+from {{ cookiecutter.package_name }}.auth.tables import users
+{%- endif %}
 {%- if cookiecutter.database != "none" %}
-from {{ cookiecutter.package_name }}.db import Database, connect, database_key, migrate
+from {{ cookiecutter.package_name }}.db import {% if cookiecutter.auth == "jwt" %}ConstraintError, {% endif %}Database, connect, database_key, migrate
 from {{ cookiecutter.package_name }}.models import metadata
 {%- endif %}
-from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.settings import Settings{% if cookiecutter.auth == "jwt" %}, settings_key{% endif %}
 
-from .helpers import Client
+from .helpers import {% if cookiecutter.auth == "jwt" %}TEST_USER_ID, {% endif %}Client{% if cookiecutter.auth == "jwt" %}, auth_headers{% endif %}
 {%- if cookiecutter.task_queue == "arq" %}
 from .worker_process import forget_keys
 {%- endif %}
@@ -77,6 +86,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SQLite file of this test session, migrated to the latest revision."""
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     migrate(url)
+{%- if cookiecutter.auth == "jwt" %}
+    asyncio.run(_add_test_user_to(Settings(_env_file=None, database_url=SecretStr(url))))
+{%- endif %}
     return url
 
 
@@ -151,6 +163,9 @@ def database_url() -> Iterator[str]:
     except (OSError, SQLAlchemyError) as exc:
         require("PostgreSQL", server, exc)
     migrate(url)
+{%- if cookiecutter.auth == "jwt" %}
+    asyncio.run(_add_test_user_to(Settings(_env_file=None, database_url=SecretStr(url))))
+{%- endif %}
     yield url
     drop_database(url)
 
@@ -247,6 +262,13 @@ def settings(
         # Nor do they report to Sentry (test_sentry.py keeps its events in memory).
         sentry_dsn=SecretStr(""),
 {%- endif %}
+{%- if cookiecutter.auth == "jwt" %}
+        jwt_secret=SecretStr("a secret of the tests, long enough for HS256"),
+{%- endif %}
+{%- if cookiecutter.auth == "jwt" and cookiecutter.__redis %}
+        # test_auth_throttle.py turns it on; the other tests log in as often as they like.
+        login_rate_limit=0,
+{%- endif %}
         log_format="console",
     )
 {%- if cookiecutter.task_queue == "arq" %}
@@ -282,6 +304,12 @@ def blockbuster(request: pytest.FixtureRequest) -> Iterator[BlockBuster | None]:
         for function in detector.functions.values():
             function.can_block_in("asyncpg/connect_utils.py", "_parse_connect_dsn_and_args")
 {%- endif %}
+{%- if cookiecutter.auth == "jwt" %}
+        # Tens of milliseconds of CPU each: hashing a password on the loop would stall it.
+        for name in ("hash", "verify"):
+            function = BlockBusterFunction(PasswordHasher, name)
+            detector.functions[f"argon2.PasswordHasher.{name}"] = function.activate()
+{%- endif %}
         yield detector
 
 
@@ -289,10 +317,61 @@ def blockbuster(request: pytest.FixtureRequest) -> Iterator[BlockBuster | None]:
 
 
 async def empty(database: Database) -> None:
-    """Delete every row of every table (live servers of other tests share the database)."""
+    """Delete every row of every table (live servers of other tests share the database){% if cookiecutter.auth == "jwt" %}.
+
+    The user whose token the test clients send (`SignedInClient`) is made again.
+    """{% else %}."""{% endif %}
     async with database.transaction() as transaction:
         for table in reversed(metadata.sorted_tables):
             await transaction.execute(table.delete())
+{%- if cookiecutter.auth == "jwt" %}
+    await add_test_user(database)
+
+
+# The user of the tests' clients, with a hash that no password matches. The statement is made
+# once, as the service's are: the data layer then finds its plan by identity.
+_TEST_USER = {"id": TEST_USER_ID, "email": "tests@example.com", "password_hash": "!"}
+_ADD_TEST_USER = users.insert()
+
+
+async def add_test_user(database: Database) -> None:
+    """Add the tests' user, unless it is there."""
+    with suppress(ConstraintError):
+        await database.execute(_ADD_TEST_USER, _TEST_USER)
+
+
+async def _add_test_user_to(settings: Settings) -> None:
+    database = connect(settings)
+    await database.open()
+    try:
+        await add_test_user(database)
+    finally:
+        await database.close()
+
+
+class SignedInClient(TestClient[web.Request, web.Application]):
+    """A test client sending the tests' user's bearer token, when its app has authentication.
+
+    Every test client is one (`aiohttp_client_cls`): the tests of item writes need not log in.
+    """
+
+    async def start_server(self, **kwargs: Any) -> None:
+        await super().start_server(**kwargs)
+        app = self.app
+        if app is None or auth_key not in app:
+            return
+        self.session.headers.update(auth_headers(app[settings_key]))
+        # The session's database has the user from the start; a database of the test's own
+        # gets it here, unless the test made it unusable on purpose.
+        with suppress(Exception):
+            await add_test_user(app[database_key])
+
+
+@pytest.fixture
+def aiohttp_client_cls() -> type[TestClient[web.Request, web.Application]]:
+    """The class of every test client: signed in as the tests' user."""
+    return SignedInClient
+{%- endif %}
 
 
 @pytest.fixture

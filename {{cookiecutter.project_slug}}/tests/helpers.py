@@ -15,7 +15,26 @@ from typing import Any, TypeAlias
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 
+{% if cookiecutter.auth == "jwt" %}from {{ cookiecutter.package_name }}.auth.tokens import Tokens
+{% endif %}from {{ cookiecutter.package_name }}.settings import Settings
+
 Client: TypeAlias = TestClient[web.Request, web.Application]
+{%- if cookiecutter.auth == "jwt" %}
+# The user whose token the tests send: an id the database never gives (they start at 1).
+TEST_USER_ID = 0
+
+
+def auth_headers(settings: Settings) -> dict[str, str]:
+    """The Authorization header of the tests' user (conftest.py adds it to every database)."""
+    token = Tokens(settings.jwt_secret.get_secret_value(), settings.access_token_ttl)
+    return {"Authorization": f"Bearer {token.issue(TEST_USER_ID)}"}
+{%- else %}
+
+
+def auth_headers(_settings: Settings) -> dict[str, str]:
+    """The headers that sign a request in: none, the service has no authentication."""
+    return {}
+{%- endif %}
 
 
 async def assert_problem(response: ClientResponse, status: int) -> dict[str, Any]:
@@ -44,6 +63,9 @@ def run_fresh(script: str, cwd: Path, unset_prefix: str) -> Any:
     Returns the JSON the script printed; fails when the script does.
     """
     env = {key: value for key, value in os.environ.items() if not key.startswith(unset_prefix)}
+{%- if cookiecutter.auth == "jwt" %}
+    env.setdefault("JWT_SECRET", "a secret of the tests, long enough for HS256")
+{%- endif %}
     result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=cwd,

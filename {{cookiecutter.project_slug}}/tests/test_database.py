@@ -23,7 +23,7 @@ from {{ cookiecutter.package_name }}.db import (
 from {{ cookiecutter.package_name }}.models import items
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .helpers import assert_problem
+from .helpers import assert_problem, auth_headers
 from .live import environment_for, server
 
 ITEMS = "/api/v1/items"
@@ -147,9 +147,14 @@ def test_sigterm_lets_a_write_in_flight_finish(
     environment = environment_for(tmp_path, settings)
     port = int(environment["PORT"])
     body = b'{"name": "in flight"}'
+    signed = "".join(f"{name}: {value}\r\n" for name, value in auth_headers(settings).items())
     request = (
         b"POST /api/v1/items HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-        b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body
+        + signed.encode()
+        + b"Content-Length: "
+        + str(len(body)).encode()
+        + b"\r\nConnection: close\r\n\r\n"
+        + body
     )
     with server(environment, tmp_path) as running:
         with block_writes():

@@ -2,7 +2,8 @@
 """The command line: `serve` (the default), `migrate` or `worker`; settings from the environment.
 
 `migrate` upgrades the database schema to the latest revision. `worker` runs the background
-jobs; `worker --check` exits 0 while a worker runs on this host.
+jobs; `worker --check` exits 0 while a worker runs on this host.{% if cookiecutter.auth == "jwt" %} `create-user EMAIL` makes
+a user, asking for the password (or reading it from stdin).{% endif %}
 """
 {%- elif cookiecutter.task_queue == "arq" -%}
 """The command line: `serve` (the default) or `worker`; settings come from the environment.
@@ -12,7 +13,8 @@ jobs; `worker --check` exits 0 while a worker runs on this host.
 {%- elif cookiecutter.database != "none" -%}
 """The command line: `serve` (the default) or `migrate`; settings come from the environment.
 
-`migrate` upgrades the database schema to the latest revision.
+`migrate` upgrades the database schema to the latest revision.{% if cookiecutter.auth == "jwt" %} `create-user EMAIL` makes a
+user, asking for the password (or reading it from stdin).{% endif %}
 """
 {%- else -%}
 """The command line: `serve`; settings come from the environment."""
@@ -23,16 +25,17 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
-{% if cookiecutter.database != "none" %}from .db import migrate
+{% if cookiecutter.auth == "jwt" %}from .auth.cli import create_user
+{% endif %}{% if cookiecutter.database != "none" %}from .db import migrate
 {% endif %}from .logs import setup_logging
 from .server import serve, serve_workers
 from .settings import Settings
 {% if cookiecutter.task_queue == "arq" %}from .worker import check_worker, run_worker
 {% endif %}
 log = logging.getLogger("{{ cookiecutter.package_name }}")
-COMMANDS = ("serve",{% if cookiecutter.database != "none" %} "migrate"{% endif %}{% if cookiecutter.task_queue == "arq" %}{% if cookiecutter.database != "none" %},{% endif %} "worker"{% endif %})
+COMMANDS = ("serve",{% if cookiecutter.database != "none" %} "migrate"{% endif %}{% if cookiecutter.auth == "jwt" %}, "create-user"{% endif %}{% if cookiecutter.task_queue == "arq" %}{% if cookiecutter.database != "none" %},{% endif %} "worker"{% endif %})
 
 
 def load_settings() -> Settings:
@@ -42,7 +45,9 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         name = ".".join(str(part) for part in first["loc"]).upper()
-        # Secret settings (SecretStr) accept any text, so a value echoed here is never one.
+        field = Settings.model_fields.get(str(first["loc"][0])) if first["loc"] else None
+        if field is not None and field.annotation is SecretStr:
+            sys.exit(f"error: setting {name}: {first['msg']}")  # never echo a secret
         sys.exit(f"error: setting {name}: {first['msg']} (got {first.get('input')!r})")
 
 
@@ -50,6 +55,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of `python -m <package>` and of the console script."""
     parser = argparse.ArgumentParser(prog="{{ cookiecutter.project_slug }}")
     parser.add_argument("command", nargs="?", choices=COMMANDS, default="serve")
+{%- if cookiecutter.auth == "jwt" %}
+    parser.add_argument("email", nargs="?", help="create-user: the new user's e-mail")
+{%- endif %}
 {%- if cookiecutter.task_queue == "arq" %}
     parser.add_argument(
         "--check", action="store_true", help="worker: exit 0 when a worker runs on this host"
@@ -60,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.check and args.command != "worker":
         parser.error("--check goes with the worker command")
 {%- endif %}
+{%- if cookiecutter.auth == "jwt" %}
+    if (args.command == "create-user") != (args.email is not None):
+        parser.error("create-user takes an e-mail, and only create-user does")
+{%- endif %}
     settings = load_settings()
 {%- if cookiecutter.database != "none" %}
     if args.command == "migrate":
@@ -67,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         migrate(settings.database_url.get_secret_value())
         log.info("database schema is up to date")
         return
+{%- endif %}
+{%- if cookiecutter.auth == "jwt" %}
+    if args.command == "create-user":
+        sys.exit(create_user(settings, args.email))
 {%- endif %}
 {%- if cookiecutter.task_queue == "arq" %}
     if args.command == "worker":

@@ -14,7 +14,7 @@ import time
 from typing import Final
 
 from aiohttp.abc import AbstractAccessLogger
-from aiohttp.web import BaseRequest, StreamResponse
+from aiohttp.web import BaseRequest, RequestKey, StreamResponse
 
 from .logs import (
     ACCESS_MESSAGE,
@@ -25,6 +25,8 @@ from .logs import (
 )
 
 _now: Final = time.time
+# The user a request was made as, set by a component that authenticates; named in its line.
+user_id_key: Final = RequestKey("user_id", int)
 
 
 def _sole_json_handler(logger: logging.Logger) -> BatchingStreamHandler | None:
@@ -53,7 +55,7 @@ def _sole_json_handler(logger: logging.Logger) -> BatchingStreamHandler | None:
 
 
 class AccessLogger(AbstractAccessLogger):
-    """One line per request with method, path, status, duration and request id.
+    """One line per request: method, path, status, duration, request id (and user id).
 
     Which way a line goes (see the module) is decided once per connection, when aiohttp makes
     this object on its loop; aiohttp asks `enabled` then too, and calls `log` only when true.
@@ -71,9 +73,10 @@ class AccessLogger(AbstractAccessLogger):
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
         method, path, status = request.method, request.path, response.status
         request_id = response.headers.get(REQUEST_ID_HEADER)
+        user_id = request.get(user_id_key)
         direct = self._direct
         if direct is not None:
-            entry = (_now(), self.logger.name, method, path, status, time, request_id)
+            entry = (_now(), self.logger.name, method, path, status, time, request_id, user_id)
             direct.access_later(entry, self._loop)
             return
         fields = {
@@ -82,6 +85,7 @@ class AccessLogger(AbstractAccessLogger):
             "status": status,
             "duration_ms": round(time * 1000, 3),
             "request_id": request_id,
+            "user_id": user_id,
         }
         logger = self.logger
         record = logger.makeRecord(

@@ -6,7 +6,9 @@ contexts), routes, middlewares, readiness probes, the problems its errors become
 
 from aiohttp import web
 
-{% if cookiecutter.__redis %}from .cache import setup_redis
+{% if cookiecutter.auth == "jwt" %}from .auth import setup_auth
+{% endif %}{% if cookiecutter.auth == "jwt" and cookiecutter.__redis %}from .auth.throttle import setup_login_throttle
+{% endif %}{% if cookiecutter.__redis %}from .cache import setup_redis
 {% endif %}from .cors import setup_cors
 {% if cookiecutter.database != "none" %}from .db import setup_database
 {% endif %}{% if cookiecutter.use_websocket and cookiecutter.__redis %}from .feedrelay import setup_feed_relay
@@ -65,4 +67,10 @@ def create_app(settings: Settings) -> web.Application:
     setup_health(app)
     setup_docs(app)
     setup_cors(app)
+{%- if cookiecutter.auth == "jwt" %}
+    setup_auth(app)
+{%- endif %}
+{%- if cookiecutter.auth == "jwt" and cookiecutter.__redis %}
+    setup_login_throttle(app)
+{%- endif %}
     return app

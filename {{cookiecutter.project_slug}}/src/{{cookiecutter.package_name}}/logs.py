@@ -21,8 +21,8 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 ACCESS_MESSAGE: Final = "%s %s %s"
-# An access line's fields: time, logger, method, path, status, seconds, request id.
-AccessFields = tuple[float, str, str, str, int, float, str | None]
+# An access line's fields: time, logger, method, path, status, seconds, request id, user id.
+AccessFields = tuple[float, str, str, str, int, float, str | None, int | None]
 
 
 def _extras(record: logging.LogRecord) -> list[tuple[str, object]]:
@@ -69,7 +69,7 @@ class JsonFormatter(logging.Formatter):
 
     def access_line(self, fields: AccessFields) -> str:
         """The line `format` writes for the access record AccessLogger would make."""
-        created, logger, method, path, status, seconds, request_id = fields
+        created, logger, method, path, status, seconds, request_id, user_id = fields
         line: dict[str, object] = {
             "time": self._time(created),
             "level": "INFO",
@@ -82,6 +82,8 @@ class JsonFormatter(logging.Formatter):
         }
         if request_id is not None:
             line["request_id"] = request_id
+        if user_id is not None:
+            line["user_id"] = user_id
         return orjson.dumps(line).decode()
 
     def format(self, record: logging.LogRecord) -> str:

@@ -33,6 +33,8 @@ _ASSETS_DIR: Final = Path(str(swagger_ui_path))
 _ASSETS: Final = frozenset({"swagger-ui-bundle.js", "swagger-ui.css"})
 
 openapi_key = web.AppKey("openapi", bytes)
+# The security scheme of the authenticated operations, by name, when a component brings one.
+security_scheme_key = web.AppKey("security_scheme", tuple[str, dict[str, Any]])
 
 # No favicon (`data:,`): a browser asks for none, so no 404 is logged in its console.
 _DOCS_PAGE: Final = f"""<!doctype html>
@@ -91,7 +93,9 @@ def _parameters(endpoint: Endpoint) -> list[dict[str, Any]]:
     return parameters
 
 
-def _operation(endpoint: Endpoint, refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str, Any]:
+def _operation(
+    endpoint: Endpoint, refs: dict[type[BaseModel], dict[str, Any]], scheme: str | None
+) -> dict[str, Any]:
     success: dict[str, Any] = {"description": HTTPStatus(endpoint.status).phrase}
     if endpoint.response is not None:
         success["content"] = {endpoint.media_type: {"schema": refs[endpoint.response]}}
@@ -101,7 +105,8 @@ def _operation(endpoint: Endpoint, refs: dict[type[BaseModel], dict[str, Any]]) 
     if endpoint.headers:
         success["headers"] = {name: {"schema": {"type": "string"}} for name in endpoint.headers}
     responses = {str(endpoint.status): success}
-    for status in endpoint.errors:
+    secured = scheme is not None and endpoint.authenticated
+    for status in sorted({*endpoint.errors, 401} if secured else endpoint.errors):
         responses[str(status)] = {
             "description": HTTPStatus(status).phrase,
             "content": {PROBLEM_JSON: {"schema": refs[Problem]}},
@@ -112,6 +117,8 @@ def _operation(endpoint: Endpoint, refs: dict[type[BaseModel], dict[str, Any]]) 
         "tags": [endpoint.tag],
         "responses": responses,
     }
+    if secured:
+        operation["security"] = [{scheme: []}]
     if endpoint.description:
         operation["description"] = endpoint.description
     if parameters := _parameters(endpoint):
@@ -119,13 +126,18 @@ def _operation(endpoint: Endpoint, refs: dict[type[BaseModel], dict[str, Any]]) 
     if endpoint.body is not None:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": refs[endpoint.body]}},
+            "content": {endpoint.body_media_type: {"schema": refs[endpoint.body]}},
         }
     return operation
 
 
-def build_document(endpoints: Iterable[Endpoint]) -> dict[str, Any]:
-    """The OpenAPI 3.1 document describing exactly these endpoints (the documented ones)."""
+def build_document(
+    endpoints: Iterable[Endpoint], security: tuple[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document describing exactly these endpoints (the documented ones).
+
+    `security` names the scheme that the authenticated endpoints require, and describes it.
+    """
     endpoints = [endpoint for endpoint in endpoints if endpoint.documented]
     models = sorted(_models(endpoints), key=lambda pair: (pair[0].__name__, pair[1]))
     refs_by_mode, definitions = models_json_schema(models, ref_template=_REF)
@@ -133,13 +145,16 @@ def build_document(endpoints: Iterable[Endpoint]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
         paths.setdefault(endpoint.openapi_path, {})[endpoint.method.lower()] = _operation(
-            endpoint, refs
+            endpoint, refs, security and security[0]
         )
+    components: dict[str, Any] = {"schemas": definitions.get("$defs", {})}
+    if security is not None:
+        components["securitySchemes"] = dict([security])
     return {
         "openapi": "3.1.0",
         "info": {"title": TITLE, "version": __version__, "description": DESCRIPTION},
         "paths": paths,
-        "components": {"schemas": definitions.get("$defs", {})},
+        "components": components,
     }
 
 
@@ -183,7 +198,7 @@ ENDPOINTS = (
 async def _document(app: web.Application) -> None:
     """on_startup: every component has added its endpoints by now."""
     endpoints: list[Endpoint] = app[endpoints_key]
-    app[openapi_key] = orjson.dumps(build_document(endpoints))
+    app[openapi_key] = orjson.dumps(build_document(endpoints, app.get(security_scheme_key)))
 
 
 def setup_docs(app: web.Application) -> None:

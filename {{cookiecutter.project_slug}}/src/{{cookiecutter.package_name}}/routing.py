@@ -21,6 +21,7 @@ class Endpoint:
     summary: str
     tag: str
     body: type[BaseModel] | None = None
+    body_media_type: str = "application/json"
     query: type[BaseModel] | None = None
     status: int = 200
     response: type[BaseModel] | None = None
@@ -32,6 +33,8 @@ class Endpoint:
     documented: bool = True
     # False for a connection held open on purpose (a stream): REQUEST_TIMEOUT does not cut it.
     timed: bool = True
+    # True for the operations only a signed-in caller may use, in a service with authentication.
+    authenticated: bool = False
 
     @property
     def openapi_path(self) -> str:

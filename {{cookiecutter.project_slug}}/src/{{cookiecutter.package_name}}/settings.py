@@ -72,6 +72,22 @@ class Settings(BaseSettings):
         description="Reverse proxies in front that append the client to X-Forwarded-For.",
     )
 {%- endif %}
+{%- if cookiecutter.auth == "jwt" %}
+    jwt_secret: SecretStr = Field(
+        SecretStr(""),
+        description="Key that signs access tokens, 32 characters or more; required to serve.",
+    )
+    access_token_ttl: int = Field(
+        900, ge=1, le=86_400, description="Seconds an access token stays valid."
+    )
+{%- endif %}
+{%- if cookiecutter.auth == "jwt" and cookiecutter.__redis %}
+    login_rate_limit: int = Field(
+        10,
+        ge=0,
+        description="Token requests per RATE_LIMIT_WINDOW, per client and per username; 0: off.",
+    )
+{%- endif %}
 {%- if cookiecutter.use_websocket %}
     feed_queue_size: int = Field(
         100, ge=1, le=100_000, description="Events a feed socket may lag behind before it closes."
@@ -150,6 +166,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+{%- if cookiecutter.auth == "jwt" %}
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr) -> SecretStr:
+        if 0 < len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (make one: openssl rand -hex 32)")
+        return value
+{%- endif %}
 {%- if cookiecutter.use_tracing %}
 
     @field_validator("otel_exporter_otlp_endpoint", "otel_exporter_otlp_traces_endpoint")

@@ -7,6 +7,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import {{ cookiecutter.package_name }}.app  # noqa: F401 - its components' tables join the metadata
 from {{ cookiecutter.package_name }} import models, settings
 
 config = context.config
