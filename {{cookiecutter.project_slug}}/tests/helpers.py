@@ -37,6 +37,12 @@ def auth_headers(_settings: Settings) -> dict[str, str]:
 {%- endif %}
 
 
+def raw_auth_headers(settings: Settings) -> bytes:
+    """`auth_headers` as the header lines of a request written by hand."""
+    lines = (f"{name}: {value}\r\n" for name, value in auth_headers(settings).items())
+    return "".join(lines).encode()
+
+
 async def assert_problem(response: ClientResponse, status: int) -> dict[str, Any]:
     """Check that `response` is an RFC 9457 problem with `status`; return its body."""
     assert response.status == status

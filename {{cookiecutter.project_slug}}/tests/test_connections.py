@@ -11,6 +11,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.settings import Settings
 
+from .helpers import raw_auth_headers
 from .live import Server, environment_for, server
 
 # Small bounds, so that the tests are quick; what is checked is that each is kept, generously.
@@ -122,11 +123,14 @@ def test_a_request_head_sent_slowly_is_cut_at_header_timeout(running: Server) ->
     assert "no complete request head in 1 s" in running.logged()
 
 
-def test_a_body_sent_slowly_is_answered_408_at_body_timeout(running: Server) -> None:
+def test_a_body_sent_slowly_is_answered_408_at_body_timeout(
+    running: Server, settings: Settings
+) -> None:
     with connect(running) as connection:
         connection.sendall(
             b"POST /api/v1/items HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 100\r\n\r\n{"
+            + raw_auth_headers(settings)
+            + b"Content-Length: 100\r\n\r\n{"
         )
         started = time.monotonic()
         status, headers, body = parse(read_to_end(connection))

@@ -23,7 +23,7 @@ from {{ cookiecutter.package_name }}.db import (
 from {{ cookiecutter.package_name }}.models import items
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .helpers import assert_problem, auth_headers
+from .helpers import assert_problem, auth_headers, raw_auth_headers
 from .live import environment_for, server
 
 ITEMS = "/api/v1/items"
@@ -179,7 +179,9 @@ def test_a_write_whose_client_hangs_up_is_still_done_entirely(
     body = b'{"name": "abandoned"}'
     request = (
         b"POST /api/v1/items HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        + raw_auth_headers(settings)
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
     )
     with server(environment, tmp_path) as running:
         with block_writes():

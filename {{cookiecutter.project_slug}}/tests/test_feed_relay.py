@@ -21,7 +21,7 @@ from {{ cookiecutter.package_name }}.feed import feed_key
 from {{ cookiecutter.package_name }}.items.events import FEED_PATH
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .helpers import create_item
+from .helpers import auth_headers, create_item
 from .live import environment_for, server
 
 EVENTS = 12
@@ -40,8 +40,10 @@ def bases(tmp_path: Path, settings: Settings) -> Iterator[list[str]]:
         yield urls
 
 
-async def test_sockets_on_every_process_receive_every_event(bases: list[str]) -> None:
-    async with aiohttp.ClientSession() as session:
+async def test_sockets_on_every_process_receive_every_event(
+    bases: list[str], settings: Settings
+) -> None:
+    async with aiohttp.ClientSession(headers=auth_headers(settings)) as session:
         sockets = [
             await session.ws_connect(f"{base}{FEED_PATH}") for base in bases for _ in range(2)
         ]

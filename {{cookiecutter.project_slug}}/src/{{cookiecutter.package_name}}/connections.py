@@ -157,15 +157,17 @@ async def serve_app(
 
     `kwargs` go to the runner: those of web.run_app, plus header_timeout and body_timeout.
     """
+    # First of all, so that a signal during the start still ends in a graceful stop.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    log.info("serving on http://%s:%d", host, port)
     register_problems(app, PROBLEMS)
     runner = EdgeRunner(app, **kwargs)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
         await stop.wait()
     finally:
         await runner.cleanup()

@@ -32,7 +32,6 @@ log = logging.getLogger("{{ cookiecutter.package_name }}")
 def serve(settings: Settings) -> None:
     """Run one server process until SIGINT or SIGTERM, then shut down gracefully."""
     setup_logging(settings.log_level, settings.log_format)
-    log.info("serving on http://%s:%d", settings.host, settings.port)
     uvloop.run(
         serve_app(
             create_app(settings),
