@@ -173,3 +173,8 @@ class Load:
             self.not_accepted += not_accepted
             if failure:
                 self.failures.append(failure)
+
+
+def read_to_end(connection: socket.socket) -> bytes:
+    """Everything a server sends on a connection until it closes it."""
+    return b"".join(iter(lambda: connection.recv(65536), b""))

@@ -12,7 +12,7 @@ import pytest
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .helpers import raw_auth_headers
-from .live import Server, environment_for, server
+from .live import Server, environment_for, read_to_end, server
 
 # Small bounds, so that the tests are quick; what is checked is that each is kept, generously.
 HEADER_TIMEOUT = 1.0
@@ -46,14 +46,6 @@ def running(settings: Settings, tmp_path: Path) -> Iterator[Server]:
 def connect(running: Server) -> socket.socket:
     port = int(running.base.rsplit(":", 1)[1])
     return socket.create_connection(("127.0.0.1", port), timeout=HEADER_TIMEOUT + MARGIN)
-
-
-def read_to_end(connection: socket.socket) -> bytes:
-    """Everything the server sends until it closes the connection."""
-    chunks = []
-    while chunk := connection.recv(65536):
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def parse(answer: bytes) -> tuple[int, dict[str, str], bytes]:

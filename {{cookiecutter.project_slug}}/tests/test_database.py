@@ -1,6 +1,7 @@
 """The data layer's life in the service: transactions, turns, timeouts, readiness, shutdown."""
 
 import asyncio
+import json
 import signal
 import socket
 import time
@@ -23,8 +24,8 @@ from {{ cookiecutter.package_name }}.db import (
 from {{ cookiecutter.package_name }}.models import items
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .helpers import assert_problem, auth_headers, raw_auth_headers
-from .live import environment_for, server
+from .helpers import assert_problem, raw_auth_headers
+from .live import environment_for, read_to_end, server
 
 ITEMS = "/api/v1/items"
 
@@ -136,9 +137,16 @@ def test_the_database_url_is_masked_in_the_settings_repr(database_url: str) -> N
     assert "hunter2" not in str(settings.model_dump())
 
 
-def read_response(connection: socket.socket) -> bytes:
-    """Read a whole `Connection: close` answer."""
-    return b"".join(iter(lambda: connection.recv(65536), b""))
+def item_post(settings: Settings, name: str, *, close: bool = False) -> bytes:
+    """A request creating an item, written by hand (with the tests' token when there is auth)."""
+    body = json.dumps({"name": name}).encode()
+    return (
+        b"POST /api/v1/items HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        + raw_auth_headers(settings)
+        + (b"Connection: close\r\n" if close else b"")
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
 
 
 def test_sigterm_lets_a_write_in_flight_finish(
@@ -146,16 +154,7 @@ def test_sigterm_lets_a_write_in_flight_finish(
 ) -> None:
     environment = environment_for(tmp_path, settings)
     port = int(environment["PORT"])
-    body = b'{"name": "in flight"}'
-    signed = "".join(f"{name}: {value}\r\n" for name, value in auth_headers(settings).items())
-    request = (
-        b"POST /api/v1/items HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-        + signed.encode()
-        + b"Content-Length: "
-        + str(len(body)).encode()
-        + b"\r\nConnection: close\r\n\r\n"
-        + body
-    )
+    request = item_post(settings, "in flight", close=True)
     with server(environment, tmp_path) as running:
         with block_writes():
             in_flight = socket.create_connection(("127.0.0.1", port), timeout=20)
@@ -165,7 +164,7 @@ def test_sigterm_lets_a_write_in_flight_finish(
             time.sleep(0.5)
             with pytest.raises(ConnectionRefusedError):
                 socket.create_connection(("127.0.0.1", port), timeout=2).close()
-        reply = read_response(in_flight)
+        reply = read_to_end(in_flight)
         in_flight.close()
         assert running.process.wait(timeout=20) == 0, running.logged()
     assert reply.startswith(b"HTTP/1.1 201"), reply[:300]
@@ -176,23 +175,16 @@ def test_a_write_whose_client_hangs_up_is_still_done_entirely(
 ) -> None:
     environment = environment_for(tmp_path, settings)
     port = int(environment["PORT"])
-    body = b'{"name": "abandoned"}'
-    request = (
-        b"POST /api/v1/items HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-        + raw_auth_headers(settings)
-        + f"Content-Length: {len(body)}\r\n\r\n".encode()
-        + body
-    )
     with server(environment, tmp_path) as running:
         with block_writes():
             abandoned = socket.create_connection(("127.0.0.1", port), timeout=20)
-            abandoned.sendall(request)
+            abandoned.sendall(item_post(settings, "abandoned"))
             time.sleep(1)  # the handler now waits for the database
             abandoned.close()
             time.sleep(1)  # and the server has cancelled it
         again = socket.create_connection(("127.0.0.1", port), timeout=20)
-        again.sendall(request.replace(b"Host: test", b"Host: test\r\nConnection: close"))
-        reply = read_response(again)
+        again.sendall(item_post(settings, "abandoned", close=True))
+        reply = read_to_end(again)
         again.close()
         assert running.stop() == 0
     # The write that had begun was done, though nobody was left to be told.
