@@ -191,6 +191,17 @@ SUPPORTED: list[dict[str, Any]] = [
     {"auth": "jwt"},
     {"auth": "jwt", "database": "postgresql", "use_redis": True},
     {"auth": "jwt", "task_queue": "arq", "use_kubernetes": True},
+    # Every option on: the longest modules, and every component registering at once.
+    {
+        "database": "postgresql",
+        "use_redis": True,
+        "use_tracing": True,
+        "use_sentry": True,
+        "task_queue": "arq",
+        "auth": "jwt",
+        "use_websocket": True,
+        "use_kubernetes": True,
+    },
 ]
 
 

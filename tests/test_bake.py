@@ -120,6 +120,21 @@ def test_ruff_format_is_clean(baked: Baked) -> None:
     assert result.returncode == 0, result.stdout
 
 
+# A module a reader can hold in mind: past this, it does more than one thing (issue 14).
+MODULE_LINES = 250
+
+
+def test_no_module_is_over_the_length_limit(baked: Baked) -> None:
+    lengths = {
+        path.relative_to(baked.project).as_posix(): len(path.read_text("utf-8").splitlines())
+        for path in files(baked.project)
+        if path.suffix == ".py"
+    }
+    longer = {name: count for name, count in lengths.items() if count > MODULE_LINES}
+    assert lengths
+    assert not longer, f"modules over {MODULE_LINES} lines: {longer}"
+
+
 def test_python_compiles(baked: Baked, tmp_path: Path) -> None:
     # The pycache prefix keeps the shared bake free of __pycache__ folders.
     env = {**os.environ, "PYTHONPYCACHEPREFIX": str(tmp_path)}

@@ -34,57 +34,33 @@ import importlib.util
 import json
 import math
 import os
-{%- if cookiecutter.auth == "jwt" %}
-import secrets
-{%- endif %}
 import shutil
 import signal
-{%- if cookiecutter.auth == "jwt" %}
-import subprocess
-{%- endif %}
 import sys
 import tempfile
-{%- if cookiecutter.auth == "jwt" %}
-import urllib.parse
-{%- endif %}
 import urllib.request
 from pathlib import Path
 from types import FrameType
 
 from datastores import PACKAGE, database, sessions
 from loading import load
-from servers import BENCH, {% if cookiecutter.auth == "jwt" %}PROJECT, {% endif %}Server, Target, cpu_sets, machine
+from reporting import report, soak
+from servers import BENCH, Server, Target, cpu_sets, machine
+{%- if cookiecutter.auth == "jwt" %}
+from users import FORM, JWT_SECRET, LOGIN, bearer, sign_up
+{%- endif %}
 
 # Items made before the runs: a full page for the list, and one of them read by id.
 SEEDED = 100
+# The ratios printed under the table: the first row's requests/s over the second's.
+PAIRS = [
+    ("service /livez", "fastapi /livez"),
+    ("service x2 /livez", "service /livez"),
+    ("service x2 GET item", "service GET item"),
 {%- if cookiecutter.auth == "jwt" %}
-# The user the bench logs in as, made in each of its databases; a key signing its tokens.
-EMAIL, PASSWORD = "bench@example.com", secrets.token_hex(16)
-JWT_SECRET = secrets.token_hex(32)
-LOGIN = urllib.parse.urlencode({"grant_type": "password", "username": EMAIL, "password": PASSWORD})
-FORM = "application/x-www-form-urlencoded"
-
-
-def sign_up(env: dict[str, str]) -> None:
-    """Make the bench's user in the database named in `env`."""
-    subprocess.run(  # noqa: S603 - our own interpreter
-        [sys.executable, "-m", PACKAGE, "create-user", EMAIL],
-        cwd=PROJECT,
-        env={**os.environ, **env},
-        input=PASSWORD.encode(),
-        check=True,
-        capture_output=True,
-    )
-
-
-def bearer(server: Server) -> dict[str, str]:
-    """The Authorization header of the bench's user on `server`, from its token endpoint."""
-    request = urllib.request.Request(  # noqa: S310 - loopback http
-        server.url("/api/v1/auth/token"), data=LOGIN.encode(), headers={"Content-Type": FORM}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
-        return {"Authorization": f"Bearer {json.load(response)['access_token']}"}
+    ("service POST item", "service POST item, no auth"),
 {%- endif %}
+]
 
 
 def seed(server: Server, count: int) -> int:
@@ -225,62 +201,6 @@ def measure(rows: list[Target], options: argparse.Namespace, wrk: str | None) ->
             row.runs.append(figures)
 
 
-def report(rows: list[Target], options: argparse.Namespace, header: str) -> None:
-    """Print the table and the ratios that matter."""
-    medians = {row.name: row.median() for row in rows}
-    bare = medians["bare /livez"].rps
-    print(header)
-    print(
-        f"{'target':<34}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'CPU us':>10}"
-        f"{'vs bare':>9}"
-    )
-    for name, figures in medians.items():
-        print(
-            f"{name:<34}{figures.rps:>9.0f}{figures.p50_ms:>9.2f}{figures.p99_ms:>9.2f}"
-            f"{figures.errors:>8}{figures.cpu_us:>10.1f}{figures.rps / bare:>8.2f}x"
-        )
-    print("(CPU us: the server's CPU time per request, in microseconds; vs bare: rps / bare rps)")
-    if any(figures.errors for figures in medians.values()):
-        print("(errors: answers of 400 and up, and requests given up on: wrk waits 2 s at most)")
-    opening = {name: figures.sessions_per_s for name, figures in medians.items()}
-    if any(rate is not None for rate in opening.values()):
-        counted = ", ".join(
-            f"{name} {rate:.1f}" for name, rate in opening.items() if rate is not None
-        )
-        print(f"new database sessions per second under load (the most of the runs): {counted}")
-    pairs = [
-        ("service /livez", "fastapi /livez"),
-        ("service x2 /livez", "service /livez"),
-        ("service x2 GET item", "service GET item"),
-{%- if cookiecutter.auth == "jwt" %}
-        ("service POST item", "service POST item, no auth"),
-{%- endif %}
-    ]
-    for first, second in pairs:
-        if first in medians and second in medians:
-            ratio = medians[first].rps / medians[second].rps
-            print(f"{first} vs {second}: {ratio:.2f}x")
-    if options.duration < 5 or options.repeat < 3:
-        print("(a short run: `make bench` without --quick takes figures worth comparing)")
-
-
-def soak(target: Target, options: argparse.Namespace, wrk: str | None) -> str:
-    """Memory of the target's server now and, with --soak, after that many seconds more of load."""
-    before = target.server.rss_mb()
-    if before is None:
-        return "not measured (no /proc on this system)"
-    text = f"{before:.1f} MB after the runs"
-    if options.soak:
-        figures = load(target, options.soak, options, wrk)
-        after = target.server.rss_mb() or before
-        text += (
-            f"; {after:.1f} MB after {options.soak} s more on {target.path} "
-            f"({(after / before - 1) * 100:+.1f} %; {figures.rps:.0f} rps, "
-            f"p99 {figures.p99_ms:.2f} ms)"
-        )
-    return text
-
-
 def options() -> argparse.Namespace:
     """The command line; --quick makes a run of a few seconds for a smoke test."""
     parser = argparse.ArgumentParser(description="Load-test the service beside bare aiohttp.")
@@ -340,7 +260,7 @@ def main() -> None:
         rows = targets(running, item_path)
         measure(rows, parsed, wrk)
         memory = soak(next(row for row in rows if row.name == "service GET item"), parsed, wrk)
-    report(rows, parsed, machine(wrk, server_cpus, parsed))
+    report(rows, parsed, machine(wrk, server_cpus, parsed), PAIRS)
     idle_text = f"{idle:.1f} MB idle; " if idle is not None else ""
     print(f"memory of the service (one worker, RSS): {idle_text}{memory}")
 

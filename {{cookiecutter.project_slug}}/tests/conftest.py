@@ -12,17 +12,17 @@ import os
 {%- if cookiecutter.database == "sqlite" %}
 import sqlite3
 {%- endif %}
-{%- if cookiecutter.database == "postgresql" or cookiecutter.__redis %}
+{%- if cookiecutter.__redis %}
 import uuid
 {%- endif %}
 from collections.abc import {% if cookiecutter.database != "none" %}AsyncIterator, Callable, {% endif %}Iterator
 {%- if cookiecutter.database != "none" %}
-from contextlib import AbstractContextManager, contextmanager{% if cookiecutter.auth == "jwt" %}, suppress{% endif %}
+from contextlib import AbstractContextManager, contextmanager
 {%- endif %}
 {%- if cookiecutter.database == "sqlite" %}
 from pathlib import Path
 {%- endif %}
-from typing import {% if cookiecutter.auth == "jwt" %}Any, {% endif %}NoReturn
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
@@ -41,23 +41,21 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 {%- endif %}
 {%- if cookiecutter.database == "postgresql" %}
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 {%- endif %}
 
 from {{ cookiecutter.package_name }}.app import create_app
-{%- if cookiecutter.auth == "jwt" %}
-from {{ cookiecutter.package_name }}.auth import auth_key
-from {{ cookiecutter.package_name }}.auth.tables import users
-{%- endif %}
 {%- if cookiecutter.database != "none" %}
-from {{ cookiecutter.package_name }}.db import {% if cookiecutter.auth == "jwt" %}ConstraintError, {% endif %}Database, connect, database_key, migrate
+from {{ cookiecutter.package_name }}.db import Database, connect, database_key, migrate
 from {{ cookiecutter.package_name }}.models import metadata
 {%- endif %}
-from {{ cookiecutter.package_name }}.settings import Settings{% if cookiecutter.auth == "jwt" %}, settings_key{% endif %}
+from {{ cookiecutter.package_name }}.settings import Settings
 
-from .helpers import {% if cookiecutter.auth == "jwt" %}TEST_USER_ID, {% endif %}Client{% if cookiecutter.auth == "jwt" %}, auth_headers{% endif %}
+{% if cookiecutter.auth == "jwt" %}from .accounts import SignedInClient, add_test_user, add_test_user_to
+{% endif %}{% if cookiecutter.database == "postgresql" %}from .databases import create_database, drop_database
+{% endif %}from .helpers import Client
 {%- if cookiecutter.task_queue == "arq" %}
 from .worker_process import forget_keys
 {%- endif %}
@@ -87,7 +85,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     migrate(url)
 {%- if cookiecutter.auth == "jwt" %}
-    asyncio.run(_add_test_user_to(Settings(_env_file=None, database_url=SecretStr(url))))
+    asyncio.run(add_test_user_to(Settings(_env_file=None, database_url=SecretStr(url))))
 {%- endif %}
     return url
 
@@ -128,29 +126,6 @@ def block_writes(database_url: str) -> Callable[[], AbstractContextManager[None]
 {%- elif cookiecutter.database == "postgresql" %}
 
 
-async def _autocommit(server_url: str, statement: str) -> None:
-    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.exec_driver_sql(statement)
-    finally:
-        await engine.dispose()
-
-
-def create_database(server_url: str) -> str:
-    """Create an empty database on the server of `server_url`; return its URL."""
-    name = f"test_{uuid.uuid4().hex[:16]}"
-    asyncio.run(_autocommit(server_url, f'CREATE DATABASE "{name}"'))
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    """Drop the database of `url`, closing any connection still open to it."""
-    parsed = make_url(url)
-    server = parsed.set(database="postgres").render_as_string(hide_password=False)
-    asyncio.run(_autocommit(server, f'DROP DATABASE "{parsed.database}" WITH (FORCE)'))
-
-
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A new database of this session on the TEST_DATABASE_URL server, migrated, then dropped.
@@ -164,7 +139,7 @@ def database_url() -> Iterator[str]:
         require("PostgreSQL", server, exc)
     migrate(url)
 {%- if cookiecutter.auth == "jwt" %}
-    asyncio.run(_add_test_user_to(Settings(_env_file=None, database_url=SecretStr(url))))
+    asyncio.run(add_test_user_to(Settings(_env_file=None, database_url=SecretStr(url))))
 {%- endif %}
     yield url
     drop_database(url)
@@ -328,49 +303,17 @@ async def empty(database: Database) -> None:
     await add_test_user(database)
 
 
-# The user of the tests' clients, with a hash that no password matches. The statement is made
-# once, as the service's are: the data layer then finds its plan by identity.
-_TEST_USER = {"id": TEST_USER_ID, "email": "tests@example.com", "password_hash": "!"}
-_ADD_TEST_USER = users.insert()
-
-
-async def add_test_user(database: Database) -> None:
-    """Add the tests' user, unless it is there."""
-    with suppress(ConstraintError):
-        await database.execute(_ADD_TEST_USER, _TEST_USER)
-
-
-async def _add_test_user_to(settings: Settings) -> None:
-    database = connect(settings)
-    await database.open()
-    try:
-        await add_test_user(database)
-    finally:
-        await database.close()
-
-
-class SignedInClient(TestClient[web.Request, web.Application]):
-    """A test client sending the tests' user's bearer token, when its app has authentication.
-
-    Every test client is one (`aiohttp_client_cls`): the tests of item writes need not log in.
-    """
-
-    async def start_server(self, **kwargs: Any) -> None:
-        await super().start_server(**kwargs)
-        app = self.app
-        if app is None or auth_key not in app:
-            return
-        self.session.headers.update(auth_headers(app[settings_key]))
-        # The session's database has the user from the start; a database of the test's own
-        # gets it here, unless the test made it unusable on purpose.
-        with suppress(Exception):
-            await add_test_user(app[database_key])
-
-
 @pytest.fixture
 def aiohttp_client_cls() -> type[TestClient[web.Request, web.Application]]:
     """The class of every test client: signed in as the tests' user."""
     return SignedInClient
+
+
+@pytest.fixture
+def anonymous(client: Client) -> Client:
+    """The test client without the tests' user's token."""
+    del client.session.headers["Authorization"]
+    return client
 {%- endif %}
 
 

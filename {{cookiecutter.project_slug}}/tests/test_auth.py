@@ -1,59 +1,24 @@
-"""Authentication: the password grant, bearer tokens on writes, /users/me, the OpenAPI scheme."""
+"""The password grant: tokens for good credentials, one answer for every bad one, hashes."""
 
 import asyncio
 import logging
-import os
-import subprocess
-import sys
-import time
-from typing import Any, Literal
+from typing import Literal
 
 import jwt
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import make_mocked_request
 from argon2 import PasswordHasher
 from blockbuster import BlockingError
-from pydantic import ValidationError
 from sqlalchemy import select, update
 
-from {{ cookiecutter.package_name }} import access
-from {{ cookiecutter.package_name }}.__main__ import load_settings
 from {{ cookiecutter.package_name }}.auth import auth_key
 from {{ cookiecutter.package_name }}.auth.tables import users
-from {{ cookiecutter.package_name }}.auth.tokens import InvalidTokenError, Tokens
 from {{ cookiecutter.package_name }}.db import database_key
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .helpers import Client, assert_problem, create_item
+from .accounts import EMAIL, ME, PASSWORD, TOKEN, add_user, bearer, log_in
+from .helpers import Client, assert_problem
 
-TOKEN = "/api/v1/auth/token"
-ME = "/api/v1/users/me"
 ITEMS = "/api/v1/items"
-EMAIL = "ada@example.com"
-PASSWORD = "correct horse battery staple"
-
-
-async def add_user(client: Client, email: str = EMAIL, password: str = PASSWORD) -> int:
-    auth = client.app[auth_key]
-    user = await auth.users.create(email, await auth.passwords.hash(password))
-    return user["id"]
-
-
-async def log_in(client: Client, username: str = EMAIL, password: str = PASSWORD) -> Any:
-    form = {"grant_type": "password", "username": username, "password": password}
-    return await client.post(TOKEN, data=form)
-
-
-@pytest.fixture
-def anonymous(client: Client) -> Client:
-    """The test client without the tests' user's token."""
-    del client.session.headers["Authorization"]
-    return client
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_the_password_grant_gives_a_bearer_token(
@@ -145,24 +110,6 @@ async def test_an_inactive_user_cannot_log_in_and_their_token_is_refused(
     assert refused.headers["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
 
 
-async def test_a_deactivated_user_is_shut_out_once_the_flag_is_read_again(
-    anonymous: Client,
-) -> None:
-    user_id = await add_user(anonymous)
-    token = (await (await log_in(anonymous)).json())["access_token"]
-    first = await anonymous.post(ITEMS, json={"name": "lamp"}, headers=bearer(token))
-    assert first.status == 201
-    database = anonymous.app[database_key]
-    await database.execute(update(users).where(users.c.id == user_id).values(active=False))
-    # Within ACTIVE_FOR seconds of the last read the flag is not read again; past them it is.
-    active = anonymous.app[auth_key].active
-    assert (await anonymous.post(ITEMS, json={"name": "desk"}, headers=bearer(token))).status == 201
-    active.fresh = 0
-    refused = await anonymous.post(ITEMS, json={"name": "chair"}, headers=bearer(token))
-    await assert_problem(refused, 401)
-    assert refused.headers["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
-
-
 @pytest.mark.parametrize(
     ("form", "error"),
     [
@@ -191,74 +138,6 @@ async def test_a_repeated_parameter_or_a_json_body_is_invalid_request(anonymous:
     assert (await assert_problem(as_json, 400))["error"] == "invalid_request"
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [("POST", ITEMS), ("PUT", f"{ITEMS}/1"), ("PATCH", f"{ITEMS}/1"), ("DELETE", f"{ITEMS}/1")],
-)
-async def test_writes_without_a_token_are_401_with_the_bearer_challenge(
-    anonymous: Client, method: str, path: str
-) -> None:
-    response = await anonymous.request(method, path, json={"name": "lamp"})
-    body = await assert_problem(response, 401)
-    assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
-    assert "Bearer" in body["detail"]
-
-
-async def test_reads_stay_public(client: Client) -> None:
-    created = await create_item(client, "lamp")
-    del client.session.headers["Authorization"]
-    assert (await client.get(ITEMS)).status == 200
-    assert (await client.get(f"{ITEMS}/{created['id']}")).status == 200
-    await assert_problem(await client.get(ME), 401)
-
-
-def other_secret_token(settings: Settings) -> str:
-    return Tokens("another secret, as long as the real one", settings.access_token_ttl).issue(0)
-
-
-def expired_token(settings: Settings) -> str:
-    return Tokens(settings.jwt_secret.get_secret_value(), -10).issue(0)
-
-
-def tampered_token(settings: Settings) -> str:
-    token = Tokens(settings.jwt_secret.get_secret_value(), 60).issue(0)
-    header, _claims, signature = token.split(".")
-    forged = jwt.utils.base64url_encode(b'{"sub":"1","iat":0,"exp":9999999999,"jti":"x"}')
-    return f"{header}.{forged.decode()}.{signature}"
-
-
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda _settings: "not-a-jwt",
-        other_secret_token,
-        expired_token,
-        tampered_token,
-        lambda settings: jwt.encode(
-            {"sub": "0", "exp": int(time.time()) + 60},
-            settings.jwt_secret.get_secret_value(),
-            algorithm="HS256",
-        ),
-    ],
-    ids=["malformed", "other secret", "expired", "tampered", "no jti or iat"],
-)
-async def test_bad_tokens_are_401_invalid_token(
-    anonymous: Client, settings: Settings, make: Any
-) -> None:
-    response = await anonymous.post(ITEMS, json={"name": "lamp"}, headers=bearer(make(settings)))
-    await assert_problem(response, 401)
-    assert response.headers["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
-    assert (await anonymous.get(ITEMS)).status == 200
-
-
-async def test_other_schemes_are_a_missing_token(anonymous: Client) -> None:
-    response = await anonymous.post(
-        ITEMS, json={"name": "lamp"}, headers={"Authorization": "Basic YTpi"}
-    )
-    await assert_problem(response, 401)
-    assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
-
-
 async def test_a_hash_made_with_old_parameters_is_remade_at_login(anonymous: Client) -> None:
     old = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
     auth = anonymous.app[auth_key]
@@ -279,27 +158,6 @@ async def test_hashing_a_password_on_the_event_loop_is_caught() -> None:
         PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
 
 
-async def test_the_openapi_document_declares_the_password_flow(client: Client) -> None:
-    document = await (await client.get("/openapi.json")).json()
-    schemes = document["components"]["securitySchemes"]
-    assert schemes == {
-        "OAuth2PasswordBearer": {
-            "type": "oauth2",
-            "flows": {"password": {"tokenUrl": TOKEN, "scopes": {}}},
-        }
-    }
-    paths = document["paths"]
-    by_id = paths[ITEMS + "/{item_id}"]
-    writes = [paths[ITEMS]["post"], by_id["put"], by_id["patch"], by_id["delete"]]
-    for operation in [*writes, paths[ME]["get"]]:
-        assert operation["security"] == [{"OAuth2PasswordBearer": []}]
-        assert "401" in operation["responses"]
-    for operation in (paths[ITEMS]["get"], paths[TOKEN]["post"]):
-        assert "security" not in operation
-    form = paths[TOKEN]["post"]["requestBody"]["content"]
-    assert list(form) == ["application/x-www-form-urlencoded"]
-
-
 async def test_logs_carry_no_password_nor_token(
     anonymous: Client, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -312,55 +170,3 @@ async def test_logs_carry_no_password_nor_token(
     logged = caplog.text + "".join(str(record.__dict__) for record in caplog.records)
     for secret in (PASSWORD, "a wrong password", token, "Bearer"):
         assert secret not in logged
-
-
-def test_the_access_line_names_the_user(caplog: pytest.LogCaptureFixture) -> None:
-    logger = logging.getLogger("test.access")
-    caplog.set_level(logging.INFO, logger=logger.name)
-    request = make_mocked_request("POST", ITEMS)
-    request[access.user_id_key] = 42
-    access.AccessLogger(logger, "").log(request, web.Response(status=201), 0.001)
-    [record] = caplog.records
-    assert record.__dict__["user_id"] == 42
-
-
-def test_the_service_refuses_to_start_without_jwt_secret(settings: Settings) -> None:
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "DATABASE_URL": settings.database_url.get_secret_value(),
-        "PORT": "1",
-        "LOG_FORMAT": "json",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode != 0
-    assert "error: setting JWT_SECRET: required" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
-def test_a_token_kept_after_its_check_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
-    tokens = Tokens("a secret of this test, long enough for HS256", 60)
-    token = tokens.issue(7)
-    assert tokens.verify(token) == 7
-    later = time.time() + 61
-    monkeypatch.setattr(time, "time", lambda: later)
-    with pytest.raises(InvalidTokenError, match="expired"):
-        tokens.verify(token)
-
-
-def test_a_short_jwt_secret_is_refused_without_being_echoed(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    with pytest.raises(ValidationError, match="at least 32 characters"):
-        Settings(_env_file=None, jwt_secret="too short")
-    monkeypatch.setenv("JWT_SECRET", "too short")
-    with pytest.raises(SystemExit) as stopped:
-        load_settings()
-    assert str(stopped.value.code).startswith("error: setting JWT_SECRET:")
-    assert "too short" not in str(stopped.value.code)

@@ -1,24 +1,21 @@
-"""OpenTelemetry: each request is a server span named after its route, with the work done for it
-as child spans; log lines carry the trace ids; without an endpoint nothing is set up at all.
+"""OpenTelemetry in the app: each request is a server span named after its route, with the work
+done for it as child spans, and log lines carry the trace ids.
 
-Spans go to an in-memory exporter, or to a stand-in collector on 127.0.0.1: nothing leaves
-the machine.
+Spans go to an in-memory exporter: nothing leaves the machine (test_tracing_setup.py has the
+exporter, the settings and the app without tracing).
 """
 
 import asyncio
 import json
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 
 import pytest
 from aiohttp import web
 from opentelemetry import trace
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from pydantic import ValidationError
-from pytest_aiohttp import AiohttpClient, AiohttpServer
+from pytest_aiohttp import AiohttpClient
 
 from {{ cookiecutter.package_name }} import logs
 from {{ cookiecutter.package_name }}.app import create_app
@@ -26,12 +23,10 @@ from {{ cookiecutter.package_name }}.otel import (
     server_span_middleware,
     span_exporter_key,
     tracer_provider_key,
-    traces_url,
 )
 from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.tracing import tracing_enabled
 
-from .helpers import Client, assert_problem, run_fresh
+from .helpers import Client, assert_problem
 
 # Never contacted: the tests put an in-memory exporter in its place.
 ENDPOINT = "http://127.0.0.1:4318"
@@ -194,91 +189,6 @@ async def test_an_unhandled_error_marks_the_span_and_records_the_exception(
     [event] = [e for e in span.events if e.name == "exception"]
     assert (event.attributes or {})["exception.type"] == "RuntimeError"
     assert (event.attributes or {})["exception.message"] == "disk on fire"
-
-
-async def test_spans_reach_an_otlp_collector_by_the_time_the_app_has_stopped(
-    aiohttp_client: AiohttpClient,
-    aiohttp_server: AiohttpServer,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    received: list[bytes] = []
-
-    async def collect(request: web.Request) -> web.Response:
-        received.append(await request.read())
-        return web.Response(content_type="application/x-protobuf")
-
-    collector = web.Application()
-    collector.router.add_post("/v1/traces", collect)
-    server = await aiohttp_server(collector)  # a stand-in collector on the loopback interface
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    endpoint = str(server.make_url("/"))
-    client = await aiohttp_client(
-        create_app(settings.model_copy(update={"otel_exporter_otlp_endpoint": endpoint}))
-    )
-    await client.get("/api/v1/items/424242")
-    assert received == []  # batched: nothing is sent per request
-
-    await client.close()  # the app stops: the exporter sends what is queued
-    exports = [ExportTraceServiceRequest.FromString(body) for body in received]
-    names = [
-        span.name
-        for export in exports
-        for resource in export.resource_spans
-        for scope in resource.scope_spans
-        for span in scope.spans
-    ]
-    assert f"GET {BY_ID}" in names
-
-
-def test_tracing_is_on_only_with_an_endpoint_and_the_sdk_enabled(settings: Settings) -> None:
-    on = settings.model_copy(update={"otel_exporter_otlp_endpoint": ENDPOINT})
-    assert not tracing_enabled(settings.model_copy(update={"otel_exporter_otlp_endpoint": ""}))
-    assert tracing_enabled(on)
-    assert not tracing_enabled(on.model_copy(update={"otel_sdk_disabled": True}))
-    traces_only = {"otel_exporter_otlp_traces_endpoint": f"{ENDPOINT}/v1/traces"}
-    assert tracing_enabled(settings.model_copy(update=traces_only))
-
-
-def test_spans_are_posted_where_the_otlp_variables_say(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector.example:4318/")
-    assert traces_url(Settings(_env_file=None)) == "https://collector.example:4318/v1/traces"
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://traces.example/in")
-    assert traces_url(Settings(_env_file=None)) == "https://traces.example/in"
-
-
-def test_an_endpoint_without_a_scheme_is_refused() -> None:
-    with pytest.raises(ValidationError, match="http:// or https://"):
-        Settings(_env_file=None, otel_exporter_otlp_endpoint="collector:4318")
-
-
-# Run in a fresh interpreter: whether the SDK was imported, and which tracer provider the
-# process has, are questions about a whole process.
-_OFF = """
-import asyncio, json, sys
-from aiohttp.test_utils import TestClient, TestServer
-from opentelemetry import trace
-from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.settings import Settings
-
-async def main():
-    app = create_app(Settings(_env_file=None))
-    async with TestClient(TestServer(app)) as client:
-        status = (await client.get("/livez")).status
-    sdk = ("opentelemetry.sdk.trace", "opentelemetry.exporter", "opentelemetry.instrumentation")
-    loaded = sorted(m for m in sys.modules if m.startswith(sdk) or m.endswith(".otel"))
-    provider = type(trace.get_tracer_provider()).__name__
-    print(json.dumps({"status": status, "loaded": loaded, "provider": provider}))
-
-asyncio.run(main())
-"""
-
-
-def test_without_an_endpoint_nothing_is_loaded_or_installed(tmp_path: Path) -> None:
-    report = run_fresh(_OFF, tmp_path, "OTEL_")
-    assert report["status"] == 200
-    assert report["loaded"] == []
-    assert report["provider"] == "ProxyTracerProvider"
 
 
 def test_without_an_endpoint_the_app_gets_no_middleware(
