@@ -13,6 +13,12 @@ request. A connection goes back as it is: nothing this service does changes a se
 When the server drops connections (a restart, a failover, `pg_terminate_backend`), a closed one
 is replaced when it is next taken. A read whose connection died under it is tried once more on
 another; a write is not, since it may have been applied: it fails as UnavailableError.
+
+A statement cancelled while it runs (its client hung up) keeps its connection: asyncpg asks the
+server to cancel it, and a task of ours waits for that, checks the connection with a round trip
+within DB_TIMEOUT, and only then gives it and its turn back (ending it if that fails). Ending
+the connection at once made a new session per hang-up, and starting sessions is where a loaded
+PostgreSQL's CPU went.
 """
 
 import asyncio
@@ -83,6 +89,7 @@ class PostgresDatabase(Database):
         self._settings = {"statement_timeout": str(int(statement_timeout * 1000))}
         self._turns = asyncio.Semaphore(size)
         self._idle: list[asyncpg.Connection] = []
+        self._recovering: set[asyncio.Task[None]] = set()
         self._closing = False
 
     async def open(self) -> None:
@@ -92,6 +99,10 @@ class PostgresDatabase(Database):
 
     async def close(self) -> None:
         self._closing = True
+        recovering = list(self._recovering)
+        for task in recovering:
+            task.cancel()
+        await asyncio.gather(*recovering, return_exceptions=True)
         idle, self._idle = self._idle, []
         for connection in idle:
             try:
@@ -132,6 +143,7 @@ class PostgresDatabase(Database):
                 raise UnavailableError(f"waited {self._timeout:g} s for a connection") from None
         else:
             await self._turns.acquire()
+        recovering = False
         try:
             connection = self._idle.pop() if self._idle and not fresh else None
             if connection is None or connection.is_closed():
@@ -139,7 +151,12 @@ class PostgresDatabase(Database):
             try:
                 yield connection
             except asyncio.CancelledError:
-                connection.terminate()  # a statement may still run on it: never reuse it
+                # The turn goes with the connection to the task that waits for it to be free.
+                recovering = self._usable(connection)
+                if recovering:
+                    task = asyncio.get_running_loop().create_task(self._recover(connection))
+                    self._recovering.add(task)
+                    task.add_done_callback(self._recovering.discard)
                 raise
             except _LOST as error:
                 connection.terminate()
@@ -147,10 +164,33 @@ class PostgresDatabase(Database):
             except _UNAVAILABLE as error:
                 raise UnavailableError(f"PostgreSQL: {error!r}") from error
             finally:
-                if not (connection.is_closed() or connection.is_in_transaction() or self._closing):
-                    self._idle.append(connection)
-                elif not connection.is_closed():
-                    connection.terminate()
+                if not recovering:
+                    self._put_back(connection)
+        finally:
+            if not recovering:
+                self._turns.release()
+
+    def _usable(self, connection: asyncpg.Connection) -> bool:
+        return not (connection.is_closed() or connection.is_in_transaction() or self._closing)
+
+    def _put_back(self, connection: asyncpg.Connection) -> None:
+        if self._usable(connection):
+            self._idle.append(connection)
+        elif not connection.is_closed():
+            connection.terminate()
+
+    async def _recover(self, connection: asyncpg.Connection) -> None:
+        """Keep a connection whose statement was cancelled, once it answers again."""
+        try:
+            # asyncpg waits for the cancellation to be done before it sends this.
+            await connection.fetchval("SELECT 1", timeout=self._timeout)
+        except asyncio.CancelledError:
+            connection.terminate()
+            raise
+        except Exception:  # noqa: BLE001 - whatever went wrong, the connection is not kept
+            connection.terminate()
+        else:
+            self._put_back(connection)
         finally:
             self._turns.release()
 
