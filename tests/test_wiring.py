@@ -39,3 +39,19 @@ def test_test_modules_branch_only_in_fixtures_and_the_allowed_few() -> None:
     found = branching(TESTS, {"conftest.py", "helpers.py"})
     assert found == TEST_MODULES
     assert len(TEST_MODULES) <= 4
+
+
+IMPORTS_A_TEST = re.compile(r"^\s*(?:from\s+\.?test_\w*\s+import|import\s+test_)", re.MULTILINE)
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared helpers live in helper modules (baking.py, helpers.py, ...), not in tests."""
+    folders = (Path(__file__).parent, TESTS)
+    importing = [
+        path.name
+        for folder in folders
+        for path in folder.glob("test_*.py")
+        if IMPORTS_A_TEST.search(path.read_text(encoding="utf-8"))
+    ]
+    assert len(list(TESTS.glob("test_*.py"))) > 10
+    assert not importing, f"test modules importing another: {importing}"
