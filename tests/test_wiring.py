@@ -14,10 +14,13 @@ from baking import PROJECT_TEMPLATE
 CONDITIONAL = re.compile(r"\{%-?\s*(if|elif)\b")
 PACKAGE = PROJECT_TEMPLATE / "src" / "{{cookiecutter.package_name}}"
 TESTS = PROJECT_TEMPLATE / "tests"
+BENCH = PROJECT_TEMPLATE / "bench"
 # Besides app.py, settings.py and __main__.py, which wire every component; at most 4.
 SOURCE_MODULES = {"db/__init__.py", "otel.py", "server.py"}
 # Besides conftest.py and helpers.py, which provide the services' fixtures; at most 4.
 TEST_MODULES = {"test_server.py", "test_tracing.py"}
+# The bench's rows and its databases follow the options; its other modules do not.
+BENCH_MODULES = {"run.py", "datastores.py"}
 
 
 def branching(folder: Path, ignored: set[str]) -> set[str]:
@@ -39,6 +42,10 @@ def test_test_modules_branch_only_in_fixtures_and_the_allowed_few() -> None:
     found = branching(TESTS, {"conftest.py", "helpers.py"})
     assert found == TEST_MODULES
     assert len(TEST_MODULES) <= 4
+
+
+def test_bench_modules_branch_only_where_its_rows_and_databases_are_chosen() -> None:
+    assert branching(BENCH, set()) == BENCH_MODULES
 
 
 IMPORTS_A_TEST = re.compile(r"^\s*(?:from\s+\.?test_\w*\s+import|import\s+test_)", re.MULTILINE)
