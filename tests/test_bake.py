@@ -120,6 +120,13 @@ def test_ruff_format_is_clean(baked: Baked) -> None:
     assert result.returncode == 0, result.stdout
 
 
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["check", "format"])
+def test_ruff_agrees_without_the_projects_configuration(baked: Baked, command: list[str]) -> None:
+    # A tool that runs ruff with its defaults (line length 88, default rules) finds the same.
+    result = run([RUFF, *command, "--isolated", "--no-cache", "."], cwd=baked.project)
+    assert result.returncode == 0, result.stdout
+
+
 # A module a reader can hold in mind: past this, it does more than one thing (issue 14).
 MODULE_LINES = 250
 

@@ -20,11 +20,9 @@ from pathlib import Path
 {%- if cookiecutter.database == "postgresql" %}
 from typing import Any
 
+from servers import PROJECT, Server, service_settings
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
-
-from {{ cookiecutter.package_name }}.settings import Settings
-from servers import PROJECT, Server
 {%- elif cookiecutter.database == "sqlite" %}
 
 from servers import PROJECT, Server
@@ -79,16 +77,22 @@ def sessions(server: Server) -> int | None:
 @contextlib.contextmanager
 def database(_folder: Path, purpose: str) -> Iterator[dict[str, str]]:
     """A new database on the server of DATABASE_URL, migrated, dropped at the end."""
-    server_url = Settings().database_url.get_secret_value()
+    server_url = service_settings().database_url.get_secret_value()
     name = f"bench_{purpose}_{uuid.uuid4().hex[:12]}"
     asyncio.run(_autocommit(server_url, f'CREATE DATABASE "{name}"'))
     try:
-        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        url = (
+            make_url(server_url)
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
         env = {"DATABASE_URL": url}
         migrate(env)
         yield env
     finally:
-        asyncio.run(_autocommit(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(
+            _autocommit(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        )
 {%- else %}
 
 
@@ -107,7 +111,7 @@ def sessions(_server: Server) -> int | None:
 
 def migrate(env: dict[str, str]) -> None:
     """Bring the database named in `env` to the latest schema."""
-    subprocess.run(  # noqa: S603 - our own interpreter
+    subprocess.run(
         [sys.executable, "-m", PACKAGE, "migrate"],
         cwd=PROJECT,
         env={**os.environ, **env},

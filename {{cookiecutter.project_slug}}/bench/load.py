@@ -42,7 +42,11 @@ class Request:
 
     def next_body(self) -> bytes | None:
         self.sent += 1
-        return None if self.body is None else self.body.replace("{n}", str(self.sent)).encode()
+        return (
+            None
+            if self.body is None
+            else self.body.replace("{n}", str(self.sent)).encode()
+        )
 
 
 async def _connection(

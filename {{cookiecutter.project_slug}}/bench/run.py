@@ -32,7 +32,6 @@ import argparse
 import contextlib
 import importlib.util
 import json
-import math
 import os
 import shutil
 import signal
@@ -42,8 +41,8 @@ import urllib.request
 from pathlib import Path
 from types import FrameType
 
-from datastores import PACKAGE, database, sessions
-from loading import load
+from datastores import PACKAGE, database
+from loading import measure
 from reporting import report, soak
 from servers import BENCH, Server, Target, cpu_sets, machine
 {%- if cookiecutter.auth == "jwt" %}
@@ -72,13 +71,15 @@ def seed(server: Server, count: int) -> int:
     headers = {"Content-Type": "application/json"}
 {%- endif %}
     for number in range(count):
-        request = urllib.request.Request(  # noqa: S310 - loopback http
+        request = urllib.request.Request(
             server.url("/api/v1/items"),
-            data=json.dumps({"name": f"seed-{number}", "description": "bench"}).encode(),
+            data=json.dumps(
+                {"name": f"seed-{number}", "description": "bench"}
+            ).encode(),
             headers=headers,
             method="POST",
         )
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=10) as response:
             item_id: int = json.load(response)["id"]
         first = first or item_id
     return first
@@ -115,7 +116,9 @@ def servers(
 {%- endif %}
     }
     found = [
-        Server("bare", [python, str(BENCH / "bare_app.py")], dict(os.environ), server_cpus),
+        Server(
+            "bare", [python, str(BENCH / "bare_app.py")], dict(os.environ), server_cpus
+        ),
         Server("service", serve, {**service_env, **reads}, server_cpus, reads),
         Server("service writes", serve, {**service_env, **writes}, server_cpus, writes),
 {%- if cookiecutter.auth == "jwt" %}
@@ -128,7 +131,9 @@ def servers(
         ),
 {%- endif %}
     ]
-    if all(importlib.util.find_spec(name) for name in ("fastapi", "uvicorn", "httptools")):
+    if all(
+        importlib.util.find_spec(name) for name in ("fastapi", "uvicorn", "httptools")
+    ):
         fastapi = [python, str(BENCH / "fastapi_app.py")]
         found.insert(1, Server("fastapi", fastapi, dict(os.environ), server_cpus))
     else:
@@ -185,32 +190,31 @@ def targets(running: dict[str, Server], item_path: str) -> list[Target]:
     return rows
 
 
-def measure(rows: list[Target], options: argparse.Namespace, wrk: str | None) -> None:
-    """Warm every target up (not with --quick), then load each in turn, `--repeat` rounds."""
-    if not options.quick:
-        for row in rows:
-            load(row, 2, options, wrk)
-    for _ in range(options.repeat):
-        for row in rows:
-            before, opened = row.server.cpu_seconds(), sessions(row.server)
-            figures = load(row, options.duration, options, wrk)
-            used = row.server.cpu_seconds() - before
-            figures.cpu_us = used / figures.requests * 1e6 if figures.requests else math.nan
-            if opened is not None:
-                figures.sessions_per_s = ((sessions(row.server) or 0) - opened) / options.duration
-            row.runs.append(figures)
-
-
 def options() -> argparse.Namespace:
     """The command line; --quick makes a run of a few seconds for a smoke test."""
-    parser = argparse.ArgumentParser(description="Load-test the service beside bare aiohttp.")
-    parser.add_argument("--duration", type=int, help="seconds per run (10; 2 with --quick)")
-    parser.add_argument("--repeat", type=int, help="runs per target, for medians (3; 1)")
-    parser.add_argument("--soak", type=int, help="seconds of load to watch memory (60; 0)")
-    parser.add_argument("--connections", type=int, default=64, help="open connections (64)")
-    parser.add_argument("--quick", action="store_true", help="a short run, for a smoke test")
+    parser = argparse.ArgumentParser(
+        description="Load-test the service beside bare aiohttp."
+    )
     parser.add_argument(
-        "--loadgen", choices=("auto", "wrk", "python"), default="auto", help="wrk or load.py"
+        "--duration", type=int, help="seconds per run (10; 2 with --quick)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, help="runs per target, for medians (3; 1)"
+    )
+    parser.add_argument(
+        "--soak", type=int, help="seconds of load to watch memory (60; 0)"
+    )
+    parser.add_argument(
+        "--connections", type=int, default=64, help="open connections (64)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a short run, for a smoke test"
+    )
+    parser.add_argument(
+        "--loadgen",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="wrk or load.py",
     )
     parsed = parser.parse_args()
     quick = parsed.quick
@@ -231,8 +235,12 @@ def main() -> None:
     if wrk is None and parsed.loadgen == "wrk":
         sys.exit("error: wrk is not installed (apt-get install wrk, brew install wrk)")
     if wrk is None and parsed.loadgen == "auto":
-        print("wrk not found: using bench/load.py, which saturates before the servers do.")
-        print("Install wrk (apt-get install wrk, brew install wrk) for figures worth quoting.")
+        print(
+            "wrk not found: using bench/load.py, which saturates before the servers do."
+        )
+        print(
+            "Install wrk (apt-get install wrk, brew install wrk) for figures worth quoting."
+        )
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     server_cpus, all_cpus = cpu_sets()
     with contextlib.ExitStack() as stack:
@@ -259,7 +267,9 @@ def main() -> None:
         idle = running["service"].rss_mb()
         rows = targets(running, item_path)
         measure(rows, parsed, wrk)
-        memory = soak(next(row for row in rows if row.name == "service GET item"), parsed, wrk)
+        memory = soak(
+            next(row for row in rows if row.name == "service GET item"), parsed, wrk
+        )
     report(rows, parsed, machine(wrk, server_cpus, parsed), PAIRS)
     idle_text = f"{idle:.1f} MB idle; " if idle is not None else ""
     print(f"memory of the service (one worker, RSS): {idle_text}{memory}")

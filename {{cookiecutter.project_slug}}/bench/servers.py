@@ -13,9 +13,16 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from {{ cookiecutter.package_name }}.settings import Settings
+
 BENCH = Path(__file__).resolve().parent
 PROJECT = BENCH.parent
 START_TIMEOUT = 30.0
+
+
+def service_settings() -> Settings:
+    """The service's settings, read as the service reads them (the environment, then .env)."""
+    return Settings()
 
 
 def _pid(path: Path) -> int:
@@ -68,8 +75,12 @@ class Server:
     def start(self) -> None:
         """Start the process; its output is dropped (the access log would fill a disk)."""
         env = {**self.env, "PORT": str(self.port)}
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and scripts
-            self.command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=PROJECT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         if self.cpus is not None:
             with contextlib.suppress(ProcessLookupError):  # wait_ready reports the exit
@@ -82,7 +93,9 @@ class Server:
             stopped = self.process is None or self.process.poll() is not None
             if stopped or time.monotonic() > deadline:
                 command = " ".join(self.command)
-                sys.exit(f"error: {self.name} did not start; run `{command}` to see its log")
+                sys.exit(
+                    f"error: {self.name} did not start; run `{command}` to see its log"
+                )
             time.sleep(0.1)
 
     def rss_mb(self) -> float | None:
@@ -151,7 +164,11 @@ class Target:
             errors=sum(run.errors for run in self.runs),
             cpu_us=statistics.median(run.cpu_us for run in self.runs),
             sessions_per_s=max(
-                (run.sessions_per_s for run in self.runs if run.sessions_per_s is not None),
+                (
+                    run.sessions_per_s
+                    for run in self.runs
+                    if run.sessions_per_s is not None
+                ),
                 default=None,
             ),
         )
@@ -160,7 +177,7 @@ class Target:
 def answers(url: str) -> bool:
     """True when GET `url` answers 200."""
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback http
+        with urllib.request.urlopen(url, timeout=2) as response:
             return bool(response.status == 200)
     except OSError:
         return False
@@ -180,7 +197,9 @@ def cpu_sets() -> tuple[set[int] | None, set[int] | None]:
     return {cpus[0]}, set(cpus)
 
 
-def machine(wrk: str | None, server_cpus: set[int] | None, options: argparse.Namespace) -> str:
+def machine(
+    wrk: str | None, server_cpus: set[int] | None, options: argparse.Namespace
+) -> str:
     """A line saying where and how the figures were taken."""
     model = "unknown CPU"
     with contextlib.suppress(OSError):

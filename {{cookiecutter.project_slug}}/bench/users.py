@@ -14,13 +14,15 @@ from servers import PROJECT, Server
 # The user the bench logs in as, made in each of its databases; a key signing its tokens.
 EMAIL, PASSWORD = "bench@example.com", secrets.token_hex(16)
 JWT_SECRET = secrets.token_hex(32)
-LOGIN = urllib.parse.urlencode({"grant_type": "password", "username": EMAIL, "password": PASSWORD})
+LOGIN = urllib.parse.urlencode(
+    {"grant_type": "password", "username": EMAIL, "password": PASSWORD}
+)
 FORM = "application/x-www-form-urlencoded"
 
 
 def sign_up(env: dict[str, str]) -> None:
     """Make the bench's user in the database named in `env`."""
-    subprocess.run(  # noqa: S603 - our own interpreter
+    subprocess.run(
         [sys.executable, "-m", PACKAGE, "create-user", EMAIL],
         cwd=PROJECT,
         env={**os.environ, **env},
@@ -32,8 +34,10 @@ def sign_up(env: dict[str, str]) -> None:
 
 def bearer(server: Server) -> dict[str, str]:
     """The Authorization header of the bench's user on `server`, from its token endpoint."""
-    request = urllib.request.Request(  # noqa: S310 - loopback http
-        server.url("/api/v1/auth/token"), data=LOGIN.encode(), headers={"Content-Type": FORM}
+    request = urllib.request.Request(
+        server.url("/api/v1/auth/token"),
+        data=LOGIN.encode(),
+        headers={"Content-Type": FORM},
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+    with urllib.request.urlopen(request, timeout=10) as response:
         return {"Authorization": f"Bearer {json.load(response)['access_token']}"}

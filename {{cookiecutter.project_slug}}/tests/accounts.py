@@ -66,7 +66,9 @@ async def add_user(client: Client, email: str = EMAIL, password: str = PASSWORD)
     return user["id"]
 
 
-async def log_in(client: Client, username: str = EMAIL, password: str = PASSWORD) -> Any:
+async def log_in(
+    client: Client, username: str = EMAIL, password: str = PASSWORD
+) -> Any:
     """The answer of the password grant to `username` and `password`."""
     form = {"grant_type": "password", "username": username, "password": password}
     return await client.post(TOKEN, data=form)

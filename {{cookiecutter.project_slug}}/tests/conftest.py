@@ -48,7 +48,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from {{ cookiecutter.package_name }}.app import create_app
 {%- if cookiecutter.database != "none" %}
-from {{ cookiecutter.package_name }}.db import Database, connect, database_key, migrate
+from {{ cookiecutter.package_name }}.db import (
+    Database,
+    connect,
+    database_key,
+    migrate,
+)
 from {{ cookiecutter.package_name }}.models import metadata
 {%- endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -72,7 +77,9 @@ DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/0"
 def require(service: str, url: str, problem: BaseException) -> NoReturn:
     """Skip (locally) or fail (CI=true) because `service` at `url` cannot be used."""
     where = urlsplit(url).netloc.rpartition("@")[2]
-    message = f"{service} at {where} is unreachable ({type(problem).__name__}: {problem})"
+    message = (
+        f"{service} at {where} is unreachable ({type(problem).__name__}: {problem})"
+    )
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{message}; CI=true, so this fails instead of skipping")
     pytest.skip(message)
@@ -277,7 +284,9 @@ def blockbuster(request: pytest.FixtureRequest) -> Iterator[BlockBuster | None]:
         # Once per new connection: asyncpg looks for its client files (~/.pgpass,
         # ~/.postgresql/*) while it parses the connection parameters.
         for function in detector.functions.values():
-            function.can_block_in("asyncpg/connect_utils.py", "_parse_connect_dsn_and_args")
+            function.can_block_in(
+                "asyncpg/connect_utils.py", "_parse_connect_dsn_and_args"
+            )
 {%- endif %}
 {%- if cookiecutter.auth == "jwt" %}
         # Tens of milliseconds of CPU each: hashing a password on the loop would stall it.
@@ -335,7 +344,9 @@ async def client(aiohttp_client: AiohttpClient, settings: Settings) -> Client:
     """A client of a new app, with an empty in-memory repository."""
     return await aiohttp_client(create_app(settings))
 {%- else %}
-async def client(aiohttp_client: AiohttpClient, settings: Settings) -> AsyncIterator[Client]:
+async def client(
+    aiohttp_client: AiohttpClient, settings: Settings
+) -> AsyncIterator[Client]:
     """A client of the real app on empty tables, emptied again after the test."""
     app = create_app(settings)
     client = await aiohttp_client(app)

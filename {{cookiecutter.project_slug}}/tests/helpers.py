@@ -54,9 +54,13 @@ async def assert_problem(response: ClientResponse, status: int) -> dict[str, Any
     return body
 
 
-async def create_item(client: Client, name: str, description: str | None = None) -> dict[str, Any]:
+async def create_item(
+    client: Client, name: str, description: str | None = None
+) -> dict[str, Any]:
     """POST an item and return the created representation."""
-    response = await client.post("/api/v1/items", json={"name": name, "description": description})
+    response = await client.post(
+        "/api/v1/items", json={"name": name, "description": description}
+    )
     assert response.status == 201
     body: dict[str, Any] = await response.json()
     return body
@@ -68,7 +72,11 @@ def run_fresh(script: str, cwd: Path, unset_prefix: str) -> Any:
 
     Returns the JSON the script printed; fails when the script does.
     """
-    env = {key: value for key, value in os.environ.items() if not key.startswith(unset_prefix)}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(unset_prefix)
+    }
 {%- if cookiecutter.auth == "jwt" %}
     env.setdefault("JWT_SECRET", "a secret of the tests, long enough for HS256")
 {%- endif %}

@@ -42,7 +42,12 @@ class Server:
         self.log = cwd / "server.log"
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve"],
+                [
+                    sys.executable,
+                    "-m",
+                    "{{ cookiecutter.package_name }}",
+                    "serve",
+                ],
                 env=environment,
                 cwd=cwd,
                 stdout=subprocess.DEVNULL,
@@ -56,7 +61,9 @@ class Server:
         deadline = time.monotonic() + START_TIMEOUT
         while not ready():
             if self.process.poll() is not None:
-                pytest.fail(f"the server exited with {self.process.returncode}:\n{self.logged()}")
+                pytest.fail(
+                    f"the server exited with {self.process.returncode}:\n{self.logged()}"
+                )
             if time.monotonic() > deadline:
                 pytest.fail(f"{what} did not happen in time:\n{self.logged()}")
             time.sleep(0.1)
@@ -80,7 +87,8 @@ def server(environment: dict[str, str], cwd: Path) -> Iterator[Server]:
     workers = int(environment.get("WORKERS", "1"))
     try:
         running.wait_until(
-            lambda: running.logged().count('"message":"serving on') == workers, "the start"
+            lambda: running.logged().count('"message":"serving on') == workers,
+            "the start",
         )
         running.wait_until(running.answers, "an answer from /livez")
         yield running
@@ -147,7 +155,9 @@ class Load:
         while not self._stop.is_set():
             connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
             try:
-                connection.request("GET", "/api/v1/items", headers={"Connection": "close"})
+                connection.request(
+                    "GET", "/api/v1/items", headers={"Connection": "close"}
+                )
             except OSError:
                 connection.close()
                 self._count(not_accepted=1)

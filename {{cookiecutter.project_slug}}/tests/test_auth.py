@@ -32,7 +32,9 @@ async def test_the_password_grant_gives_a_bearer_token(
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == settings.access_token_ttl
     claims = jwt.decode(
-        body["access_token"], settings.jwt_secret.get_secret_value(), algorithms=["HS256"]
+        body["access_token"],
+        settings.jwt_secret.get_secret_value(),
+        algorithms=["HS256"],
     )
     assert claims["sub"] == str(user_id)
     assert claims["exp"] - claims["iat"] == settings.access_token_ttl
@@ -82,12 +84,14 @@ class CountingHasher(PasswordHasher):
         super().__init__()
         self.checked: list[str] = []
 
-    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:  # noqa: A002
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
         self.checked.append(str(hash))
         return super().verify(hash, password)
 
 
-async def test_an_unknown_e_mail_costs_a_password_check_as_a_known_one(anonymous: Client) -> None:
+async def test_an_unknown_e_mail_costs_a_password_check_as_a_known_one(
+    anonymous: Client,
+) -> None:
     await add_user(anonymous)
     hasher = anonymous.app[auth_key].passwords.hasher = CountingHasher()
     await log_in(anonymous, EMAIL, "wrong password")
@@ -102,12 +106,17 @@ async def test_an_inactive_user_cannot_log_in_and_their_token_is_refused(
     user_id = await add_user(anonymous)
     token = (await (await log_in(anonymous)).json())["access_token"]
     database = anonymous.app[database_key]
-    await database.execute(update(users).where(users.c.id == user_id).values(active=False))
+    await database.execute(
+        update(users).where(users.c.id == user_id).values(active=False)
+    )
     body = await assert_problem(await log_in(anonymous), 400)
     assert body["error"] == "invalid_grant"
     refused = await anonymous.post(ITEMS, json={"name": "lamp"}, headers=bearer(token))
     await assert_problem(refused, 401)
-    assert refused.headers["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
+    assert (
+        refused.headers["WWW-Authenticate"]
+        == 'Bearer realm="api", error="invalid_token"'
+    )
 
 
 @pytest.mark.parametrize(
@@ -115,12 +124,28 @@ async def test_an_inactive_user_cannot_log_in_and_their_token_is_refused(
     [
         ({"username": EMAIL, "password": PASSWORD}, "invalid_request"),
         ({"grant_type": "password", "username": EMAIL}, "invalid_request"),
-        ({"grant_type": "password", "username": "", "password": PASSWORD}, "invalid_request"),
-        ({"grant_type": "password", "username": "x" * 321, "password": "x"}, "invalid_request"),
-        ({"grant_type": "password", "username": "a\x00@b.c", "password": "x"}, "invalid_request"),
+        (
+            {"grant_type": "password", "username": "", "password": PASSWORD},
+            "invalid_request",
+        ),
+        (
+            {"grant_type": "password", "username": "x" * 321, "password": "x"},
+            "invalid_request",
+        ),
+        (
+            {"grant_type": "password", "username": "a\x00@b.c", "password": "x"},
+            "invalid_request",
+        ),
         ({"grant_type": "client_credentials"}, "unsupported_grant_type"),
     ],
-    ids=["no grant_type", "no password", "empty username", "long username", "NUL", "other grant"],
+    ids=[
+        "no grant_type",
+        "no password",
+        "empty username",
+        "long username",
+        "NUL",
+        "other grant",
+    ],
 )
 async def test_malformed_token_requests_say_what_is_wrong(
     anonymous: Client, form: dict[str, str], error: str
@@ -129,7 +154,9 @@ async def test_malformed_token_requests_say_what_is_wrong(
     assert body["error"] == error
 
 
-async def test_a_repeated_parameter_or_a_json_body_is_invalid_request(anonymous: Client) -> None:
+async def test_a_repeated_parameter_or_a_json_body_is_invalid_request(
+    anonymous: Client,
+) -> None:
     twice = "grant_type=password&username=a%40b.c&username=d%40e.f&password=x"
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     repeated = await anonymous.post(TOKEN, data=twice, headers=form)
@@ -138,7 +165,9 @@ async def test_a_repeated_parameter_or_a_json_body_is_invalid_request(anonymous:
     assert (await assert_problem(as_json, 400))["error"] == "invalid_request"
 
 
-async def test_a_hash_made_with_old_parameters_is_remade_at_login(anonymous: Client) -> None:
+async def test_a_hash_made_with_old_parameters_is_remade_at_login(
+    anonymous: Client,
+) -> None:
     old = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
     auth = anonymous.app[auth_key]
     user = await auth.users.create(EMAIL, await asyncio.to_thread(old.hash, PASSWORD))

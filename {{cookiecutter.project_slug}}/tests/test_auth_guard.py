@@ -36,19 +36,31 @@ async def test_a_deactivated_user_is_shut_out_once_the_flag_is_read_again(
     first = await anonymous.post(ITEMS, json={"name": "lamp"}, headers=bearer(token))
     assert first.status == 201
     database = anonymous.app[database_key]
-    await database.execute(update(users).where(users.c.id == user_id).values(active=False))
+    await database.execute(
+        update(users).where(users.c.id == user_id).values(active=False)
+    )
     # Within ACTIVE_FOR seconds of the last read the flag is not read again; past them it is.
     active = anonymous.app[auth_key].active
-    assert (await anonymous.post(ITEMS, json={"name": "desk"}, headers=bearer(token))).status == 201
+    assert (
+        await anonymous.post(ITEMS, json={"name": "desk"}, headers=bearer(token))
+    ).status == 201
     active.fresh = 0
     refused = await anonymous.post(ITEMS, json={"name": "chair"}, headers=bearer(token))
     await assert_problem(refused, 401)
-    assert refused.headers["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
+    assert (
+        refused.headers["WWW-Authenticate"]
+        == 'Bearer realm="api", error="invalid_token"'
+    )
 
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("POST", ITEMS), ("PUT", f"{ITEMS}/1"), ("PATCH", f"{ITEMS}/1"), ("DELETE", f"{ITEMS}/1")],
+    [
+        ("POST", ITEMS),
+        ("PUT", f"{ITEMS}/1"),
+        ("PATCH", f"{ITEMS}/1"),
+        ("DELETE", f"{ITEMS}/1"),
+    ],
 )
 async def test_writes_without_a_token_are_401_with_the_bearer_challenge(
     anonymous: Client, method: str, path: str
@@ -68,7 +80,9 @@ async def test_reads_stay_public(client: Client) -> None:
 
 
 def other_secret_token(settings: Settings) -> str:
-    return Tokens("another secret, as long as the real one", settings.access_token_ttl).issue(0)
+    return Tokens(
+        "another secret, as long as the real one", settings.access_token_ttl
+    ).issue(0)
 
 
 def expired_token(settings: Settings) -> str:
@@ -78,7 +92,9 @@ def expired_token(settings: Settings) -> str:
 def tampered_token(settings: Settings) -> str:
     token = Tokens(settings.jwt_secret.get_secret_value(), 60).issue(0)
     header, _claims, signature = token.split(".")
-    forged = jwt.utils.base64url_encode(b'{"sub":"1","iat":0,"exp":9999999999,"jti":"x"}')
+    forged = jwt.utils.base64url_encode(
+        b'{"sub":"1","iat":0,"exp":9999999999,"jti":"x"}'
+    )
     return f"{header}.{forged.decode()}.{signature}"
 
 
@@ -100,9 +116,14 @@ def tampered_token(settings: Settings) -> str:
 async def test_bad_tokens_are_401_invalid_token(
     anonymous: Client, settings: Settings, make: Any
 ) -> None:
-    response = await anonymous.post(ITEMS, json={"name": "lamp"}, headers=bearer(make(settings)))
+    response = await anonymous.post(
+        ITEMS, json={"name": "lamp"}, headers=bearer(make(settings))
+    )
     await assert_problem(response, 401)
-    assert response.headers["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
+    assert (
+        response.headers["WWW-Authenticate"]
+        == 'Bearer realm="api", error="invalid_token"'
+    )
     assert (await anonymous.get(ITEMS)).status == 200
 
 
@@ -153,7 +174,12 @@ def test_the_service_refuses_to_start_without_jwt_secret(settings: Settings) -> 
         "LOG_FORMAT": "json",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve"],
+        [
+            sys.executable,
+            "-m",
+            "{{ cookiecutter.package_name }}",
+            "serve",
+        ],
         env=environment,
         capture_output=True,
         text=True,
@@ -165,7 +191,9 @@ def test_the_service_refuses_to_start_without_jwt_secret(settings: Settings) -> 
     assert "Traceback" not in result.stderr
 
 
-def test_a_token_kept_after_its_check_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_token_kept_after_its_check_still_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     tokens = Tokens("a secret of this test, long enough for HS256", 60)
     token = tokens.issue(7)
     assert tokens.verify(token) == 7

@@ -14,11 +14,19 @@ TOKEN = "/api/v1/auth/token"
 @pytest.fixture
 async def limited(aiohttp_client: AiohttpClient, settings: Settings) -> Client:
     """A client of an app allowing 2 login attempts per window."""
-    return await aiohttp_client(create_app(settings.model_copy(update={"login_rate_limit": 2})))
+    return await aiohttp_client(
+        create_app(settings.model_copy(update={"login_rate_limit": 2}))
+    )
 
 
-async def log_in(client: Client, username: str, forwarded_for: str | None = None) -> int:
-    form = {"grant_type": "password", "username": username, "password": "wrong password"}
+async def log_in(
+    client: Client, username: str, forwarded_for: str | None = None
+) -> int:
+    form = {
+        "grant_type": "password",
+        "username": username,
+        "password": "wrong password",
+    }
     headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else None
     response = await client.post(TOKEN, data=form, headers=headers)
     return response.status
@@ -27,7 +35,8 @@ async def log_in(client: Client, username: str, forwarded_for: str | None = None
 async def test_a_username_gets_429_after_the_limit(limited: Client) -> None:
     assert [await log_in(limited, "ada@example.com") for _ in range(2)] == [400, 400]
     response = await limited.post(
-        TOKEN, data={"grant_type": "password", "username": "ADA@example.com", "password": "x"}
+        TOKEN,
+        data={"grant_type": "password", "username": "ADA@example.com", "password": "x"},
     )
     body = await assert_problem(response, 429)
     assert 1 <= int(response.headers["Retry-After"]) <= 60

@@ -44,7 +44,9 @@ async def test_reads_are_served_from_the_cache(client: Client) -> None:
     url = f"/api/v1/items/{created['id']}"
     await client.get(url)
     cached = {**created, "description": "served from Redis"}
-    await client.app[redis_key].set(cache_key(client, created["id"]), json.dumps(cached))
+    await client.app[redis_key].set(
+        cache_key(client, created["id"]), json.dumps(cached)
+    )
     assert (await (await client.get(url)).json())["description"] == "served from Redis"
 
 

@@ -21,8 +21,12 @@ MARGIN = 5.0
 
 NOT_HTTP = {
     "a 100 KB URL": b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: t\r\n\r\n",
-    "1,000 headers": b"GET / HTTP/1.1\r\nHost: t\r\n" + b"X-A: aaaa\r\n" * 1000 + b"\r\n",
-    "a 64 KB header": b"GET / HTTP/1.1\r\nHost: t\r\nX-A: " + b"a" * 65536 + b"\r\n\r\n",
+    "1,000 headers": b"GET / HTTP/1.1\r\nHost: t\r\n"
+    + b"X-A: aaaa\r\n" * 1000
+    + b"\r\n",
+    "a 64 KB header": b"GET / HTTP/1.1\r\nHost: t\r\nX-A: "
+    + b"a" * 65536
+    + b"\r\n\r\n",
     "Content-Length and Transfer-Encoding": (
         b"POST /api/v1/items HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
         b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
@@ -45,7 +49,9 @@ def running(settings: Settings, tmp_path: Path) -> Iterator[Server]:
 
 def connect(running: Server) -> socket.socket:
     port = int(running.base.rsplit(":", 1)[1])
-    return socket.create_connection(("127.0.0.1", port), timeout=HEADER_TIMEOUT + MARGIN)
+    return socket.create_connection(
+        ("127.0.0.1", port), timeout=HEADER_TIMEOUT + MARGIN
+    )
 
 
 def parse(answer: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -58,7 +64,9 @@ def parse(answer: bytes) -> tuple[int, dict[str, str], bytes]:
     return int(status_line.split()[1]), headers, body
 
 
-def test_requests_that_are_not_http_get_a_problem_and_one_log_line(running: Server) -> None:
+def test_requests_that_are_not_http_get_a_problem_and_one_log_line(
+    running: Server,
+) -> None:
     for case, request in NOT_HTTP.items():
         with connect(running) as connection:
             connection.sendall(request)

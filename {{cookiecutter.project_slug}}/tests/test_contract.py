@@ -37,8 +37,12 @@ def live_schema(settings: Settings, tmp_path: Path) -> Iterator[BaseSchema]:
     A stream (an upgraded connection) answers 101 and then messages: no HTTP answer to check.
     """
     endpoints = create_app(settings)[endpoints_key]
-    with server(environment_for(tmp_path, settings, ACCESS_LOG="false"), tmp_path) as running:
-        document: BaseSchema = schemathesis.openapi.from_url(f"{running.base}/openapi.json")
+    with server(
+        environment_for(tmp_path, settings, ACCESS_LOG="false"), tmp_path
+    ) as running:
+        document: BaseSchema = schemathesis.openapi.from_url(
+            f"{running.base}/openapi.json"
+        )
         for endpoint in endpoints:
             if not endpoint.timed:
                 document = document.exclude(path=endpoint.openapi_path)
@@ -63,7 +67,9 @@ def contract_of(
     excluded = [positive_data_acceptance] if conditional or credentials else []
 
     @given(case=operation.as_strategy(mode))
-    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck)
+    )
     def keeps_the_contract(case: Case[Operation]) -> None:
         case.call_and_validate(headers=headers, excluded_checks=excluded)
 
@@ -89,9 +95,9 @@ def test_api_keeps_its_documented_contract(
 # Whitespace to Python (str.isspace) or to JavaScript (which adds the byte order mark).
 BLANK = "".join(chr(code) for code in range(0x3001) if chr(code).isspace()) + "\ufeff"
 # Strings of the characters where the two disagree (and a few others), and any strings.
-names = st.text(alphabet="\x1c\x1f\x85\ufeff \t\u3000a\x00é", min_size=1, max_size=100) | st.text(
-    min_size=1, max_size=100
-)
+names = st.text(
+    alphabet="\x1c\x1f\x85\ufeff \t\u3000a\x00é", min_size=1, max_size=100
+) | st.text(min_size=1, max_size=100)
 
 
 @given(names)
@@ -117,6 +123,8 @@ def test_longer_names_are_refused(name: str) -> None:
         ItemIn(name=name)
 
 
-@given(st.one_of(st.none(), st.text(max_size=1000).filter(lambda text: "\0" not in text)))
+@given(
+    st.one_of(st.none(), st.text(max_size=1000).filter(lambda text: "\0" not in text))
+)
 def test_a_patch_may_change_the_description_alone(description: str | None) -> None:
     assert ItemPatch(description=description).model_fields_set == {"description"}

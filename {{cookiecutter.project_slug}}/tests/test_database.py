@@ -30,12 +30,16 @@ from .live import environment_for, read_to_end, server
 ITEMS = "/api/v1/items"
 
 
-async def test_a_transaction_commits_all_its_statements_or_none(database: Database) -> None:
+async def test_a_transaction_commits_all_its_statements_or_none(
+    database: Database,
+) -> None:
     async with database.transaction() as transaction:
         await transaction.execute(insert(items), {"name": "one"})
         await transaction.execute(insert(items), {"name": "two"})
         # The transaction sees its own writes.
-        assert await transaction.fetch_value(select(func.count()).select_from(items)) == 2
+        assert (
+            await transaction.fetch_value(select(func.count()).select_from(items)) == 2
+        )
 
     async def add_three_then_one_again() -> None:
         async with database.transaction() as transaction:
@@ -71,7 +75,9 @@ async def test_a_cancelled_transaction_rolls_back_and_frees_the_database(
     assert names == [{"name": "after"}]
 
 
-async def test_writes_take_their_turns_in_the_order_they_came(settings: Settings) -> None:
+async def test_writes_take_their_turns_in_the_order_they_came(
+    settings: Settings,
+) -> None:
     database = connect(settings.model_copy(update={"db_pool_size": 1}))
     await database.open()
     order: list[str] = []
@@ -150,7 +156,9 @@ def item_post(settings: Settings, name: str, *, close: bool = False) -> bytes:
 
 
 def test_sigterm_lets_a_write_in_flight_finish(
-    settings: Settings, tmp_path: Path, block_writes: Callable[[], AbstractContextManager[None]]
+    settings: Settings,
+    tmp_path: Path,
+    block_writes: Callable[[], AbstractContextManager[None]],
 ) -> None:
     environment = environment_for(tmp_path, settings)
     port = int(environment["PORT"])
@@ -171,7 +179,9 @@ def test_sigterm_lets_a_write_in_flight_finish(
 
 
 def test_a_write_whose_client_hangs_up_is_still_done_entirely(
-    settings: Settings, tmp_path: Path, block_writes: Callable[[], AbstractContextManager[None]]
+    settings: Settings,
+    tmp_path: Path,
+    block_writes: Callable[[], AbstractContextManager[None]],
 ) -> None:
     environment = environment_for(tmp_path, settings)
     port = int(environment["PORT"])

@@ -6,7 +6,10 @@ from typing import Any
 
 import pytest
 
-from {{ cookiecutter.package_name }}.deadlines import DeadlineExceededError, Deadlines
+from {{ cookiecutter.package_name }}.deadlines import (
+    DeadlineExceededError,
+    Deadlines,
+)
 
 
 async def test_a_call_within_its_deadline_gives_its_result() -> None:
@@ -78,7 +81,9 @@ async def ticks(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     asked: list[float] = []
     call_at = loop.call_at
 
-    def counting_call_at(when: float, callback: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    def counting_call_at(
+        when: float, callback: Callable[..., Any], *args: Any, **kw: Any
+    ) -> Any:
         if callback.__qualname__ == "Deadlines._tick":
             asked.append(when)
         return call_at(when, callback, *args, **kw)
@@ -95,7 +100,9 @@ async def test_calls_due_in_the_same_slice_share_one_timer(ticks: list[float]) -
     assert len(ticks) == 1
 
 
-async def test_the_timer_stops_when_no_call_waits_and_starts_again(ticks: list[float]) -> None:
+async def test_the_timer_stops_when_no_call_waits_and_starts_again(
+    ticks: list[float],
+) -> None:
     loop = asyncio.get_running_loop()
     deadlines = Deadlines(0.02)
     assert await deadlines.run(asyncio.sleep(0, "first"), loop) == "first"

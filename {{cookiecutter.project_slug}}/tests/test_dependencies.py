@@ -28,7 +28,9 @@ def imported_modules() -> set[str]:
 
 
 def test_every_imported_package_is_a_declared_dependency() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
+        "project"
+    ]
     declared = {
         normalized(match[0])
         for requirement in project["dependencies"]
@@ -39,4 +41,6 @@ def test_every_imported_package_is_a_declared_dependency() -> None:
     assert {"aiohttp", "pydantic", "multidict"} <= modules
     for module in modules:
         providers = {normalized(name) for name in distributions.get(module, ())}
-        assert providers & declared, f"{module} (from {providers or 'nowhere'}) is not declared"
+        assert providers & declared, (
+            f"{module} (from {providers or 'nowhere'}) is not declared"
+        )

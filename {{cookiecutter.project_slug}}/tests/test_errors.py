@@ -22,12 +22,16 @@ async def test_malformed_json_is_400(client: Client) -> None:
 
 
 async def test_other_media_type_is_415(client: Client) -> None:
-    response = await client.post(ITEMS, data="name=lamp", headers={"Content-Type": "text/plain"})
+    response = await client.post(
+        ITEMS, data="name=lamp", headers={"Content-Type": "text/plain"}
+    )
     await assert_problem(response, 415)
 
 
 async def test_invalid_fields_are_422_with_each_field_named(client: Client) -> None:
-    response = await client.post(ITEMS, json={"name": "x" * 101, "description": 5, "extra": 1})
+    response = await client.post(
+        ITEMS, json={"name": "x" * 101, "description": 5, "extra": 1}
+    )
     body = await assert_problem(response, 422)
     fields = {error["field"]: error["type"] for error in body["errors"]}
     assert fields == {
@@ -47,7 +51,9 @@ async def test_body_larger_than_client_max_size_is_413(
 ) -> None:
     small = settings.model_copy(update={"client_max_size": 1024})
     client = await aiohttp_client(create_app(small))
-    response = await client.post(ITEMS, json={"name": "lamp", "description": "x" * 2000})
+    response = await client.post(
+        ITEMS, json={"name": "lamp", "description": "x" * 2000}
+    )
     await assert_problem(response, 413)
 
 
@@ -77,7 +83,9 @@ async def test_crash_is_500_without_internals(
     assert "Traceback" not in await response.text()
 
 
-async def test_slow_handler_is_504(aiohttp_client: AiohttpClient, settings: Settings) -> None:
+async def test_slow_handler_is_504(
+    aiohttp_client: AiohttpClient, settings: Settings
+) -> None:
     async def slow(_request: web.Request) -> web.Response:
         await asyncio.sleep(5)
         return web.Response()

@@ -35,7 +35,9 @@ def bases(tmp_path: Path, settings: Settings) -> Iterator[list[str]]:
         for name in ("first", "second"):
             folder = tmp_path / name
             folder.mkdir()
-            running = stack.enter_context(server(environment_for(folder, settings), folder))
+            running = stack.enter_context(
+                server(environment_for(folder, settings), folder)
+            )
             urls.append(running.base)
         yield urls
 
@@ -45,17 +47,23 @@ async def test_sockets_on_every_process_receive_every_event(
 ) -> None:
     async with aiohttp.ClientSession(headers=auth_headers(settings)) as session:
         sockets = [
-            await session.ws_connect(f"{base}{FEED_PATH}") for base in bases for _ in range(2)
+            await session.ws_connect(f"{base}{FEED_PATH}")
+            for base in bases
+            for _ in range(2)
         ]
         created = []
         for number in range(EVENTS):  # the writes alternate between the processes
             base = bases[number % 2]
             name = f"relayed-{uuid.uuid4().hex}"
-            async with session.post(f"{base}/api/v1/items", json={"name": name}) as response:
+            async with session.post(
+                f"{base}/api/v1/items", json={"name": name}
+            ) as response:
                 assert response.status == 201
                 created.append((await response.json())["id"])
         for socket in sockets:
-            received = [json.loads(await socket.receive_str(timeout=5))["id"] for _ in created]
+            received = [
+                json.loads(await socket.receive_str(timeout=5))["id"] for _ in created
+            ]
             assert received == created
             await socket.close()
 
@@ -67,7 +75,7 @@ async def test_with_redis_down_a_write_still_reaches_the_sockets_of_its_process(
     client = await aiohttp_client(create_app(settings.model_copy(update=down)))
     socket = await client.ws_connect(FEED_PATH)
     async with asyncio.timeout(5):
-        while not len(client.app[feed_key]):  # noqa: ASYNC110 - the server's side has no event
+        while not len(client.app[feed_key]):
             await asyncio.sleep(0.01)
     created = await create_item(client, f"unrelayed-{uuid.uuid4().hex}")
     assert json.loads(await socket.receive_str(timeout=5))["id"] == created["id"]
@@ -98,10 +106,14 @@ class Cutter:
             transport.abort()
         self._transports.clear()
 
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _relay(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         upstream_reader, upstream_writer = await asyncio.open_connection(*self._target)
         self._transports += [writer.transport, upstream_writer.transport]
-        await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+        await asyncio.gather(
+            _pipe(reader, upstream_writer), _pipe(upstream_reader, writer)
+        )
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -123,7 +135,7 @@ async def test_the_relay_listens_again_after_losing_redis(
     )
     socket = await client.ws_connect(FEED_PATH)
     async with asyncio.timeout(5):
-        while not len(client.app[feed_key]):  # noqa: ASYNC110 - the server's side has no event
+        while not len(client.app[feed_key]):
             await asyncio.sleep(0.01)
     redis = client.app[redis_key]  # its connections go through the cutter too
     channel = f"{settings.cache_prefix}feed"
@@ -132,7 +144,9 @@ async def test_the_relay_listens_again_after_losing_redis(
         assert json.loads(await socket.receive_str(timeout=5)) == {"before": "the cut"}
         cutter.cut()
         async with asyncio.timeout(10):
-            while True:  # what is published while the relay is cut off is lost: publish again
+            while (
+                True
+            ):  # what is published while the relay is cut off is lost: publish again
                 with contextlib.suppress(RedisError):
                     await redis.publish(channel, '{"after": "the cut"}')
                 with contextlib.suppress(TimeoutError):

@@ -25,7 +25,9 @@ def get_paths(app: web.Application, samples: dict[str, str]) -> list[str]:
     return paths
 
 
-async def test_head_answers_every_get_route_like_get_without_a_body(client: Client) -> None:
+async def test_head_answers_every_get_route_like_get_without_a_body(
+    client: Client,
+) -> None:
     item = await create_item(client, "lamp")
     samples = {"item_id": str(item["id"]), "name": "swagger-ui.css"}
     paths = get_paths(client.app, samples)
@@ -36,8 +38,12 @@ async def test_head_answers_every_get_route_like_get_without_a_body(client: Clie
         head = await client.head(path)
         assert head.status == got.status, path
         assert await head.read() == b"", path
-        same = {name: value for name, value in got.headers.items() if name not in VOLATILE}
-        assert {name: value for name, value in head.headers.items() if name not in VOLATILE} == (
-            same
+        same = {
+            name: value for name, value in got.headers.items() if name not in VOLATILE
+        }
+        assert {
+            name: value for name, value in head.headers.items() if name not in VOLATILE
+        } == (same), path
+        assert (hdrs.CONTENT_LENGTH in head.headers) == (
+            hdrs.CONTENT_LENGTH in got.headers
         ), path
-        assert (hdrs.CONTENT_LENGTH in head.headers) == (hdrs.CONTENT_LENGTH in got.headers), path

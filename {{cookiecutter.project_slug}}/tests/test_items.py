@@ -10,7 +10,9 @@ ITEMS = "/api/v1/items"
 
 
 async def test_create_answers_201_with_location_and_etag(client: Client) -> None:
-    response = await client.post(ITEMS, json={"name": "lamp", "description": "A desk lamp"})
+    response = await client.post(
+        ITEMS, json={"name": "lamp", "description": "A desk lamp"}
+    )
     assert response.status == 201
     body = await response.json()
     assert body["name"] == "lamp"
@@ -79,20 +81,25 @@ async def test_put_replaces_every_field_and_bumps_the_version(client: Client) ->
 
 async def test_patch_changes_only_the_given_fields(client: Client) -> None:
     created = await create_item(client, "shelf", "pine")
-    response = await client.patch(f"{ITEMS}/{created['id']}", json={"description": "birch"})
+    response = await client.patch(
+        f"{ITEMS}/{created['id']}", json={"description": "birch"}
+    )
     assert response.status == 200
     body = await response.json()
     assert (body["name"], body["description"], body["version"]) == ("shelf", "birch", 2)
 
 
 @pytest.mark.parametrize(
-    "patch", [{}, {"name": None}, {"name": ""}, {"name": " \t "}, {"name": "a\0b"}, {"size": 3}]
+    "patch",
+    [{}, {"name": None}, {"name": ""}, {"name": " \t "}, {"name": "a\0b"}, {"size": 3}],
 )
 async def test_patch_refuses_empty_or_invalid_changes(
     client: Client, patch: dict[str, object]
 ) -> None:
     created = await create_item(client, "stool")
-    await assert_problem(await client.patch(f"{ITEMS}/{created['id']}", json=patch), 422)
+    await assert_problem(
+        await client.patch(f"{ITEMS}/{created['id']}", json=patch), 422
+    )
 
 
 async def test_delete_answers_204_then_the_item_is_gone(client: Client) -> None:
@@ -104,7 +111,9 @@ async def test_delete_answers_204_then_the_item_is_gone(client: Client) -> None:
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
-async def test_missing_item_is_404_for_every_method(client: Client, method: str) -> None:
+async def test_missing_item_is_404_for_every_method(
+    client: Client, method: str
+) -> None:
     response = await client.request(method, f"{ITEMS}/999999", json={"name": "x"})
     body = await assert_problem(response, 404)
     assert body["detail"] == "Item 999999 does not exist."
@@ -119,7 +128,9 @@ async def test_duplicate_name_is_409_on_create_and_update(client: Client) -> Non
     await create_item(client, "clock")
     other = await create_item(client, "watch")
     await assert_problem(await client.post(ITEMS, json={"name": "clock"}), 409)
-    await assert_problem(await client.put(f"{ITEMS}/{other['id']}", json={"name": "clock"}), 409)
+    await assert_problem(
+        await client.put(f"{ITEMS}/{other['id']}", json={"name": "clock"}), 409
+    )
     still = await (await client.get(f"{ITEMS}/{other['id']}")).json()
     assert still["name"] == "watch"
 
@@ -133,7 +144,9 @@ async def test_if_match_with_the_current_version_applies(client: Client) -> None
     assert response.headers["ETag"] == '"2"'
 
 
-async def test_if_match_with_a_stale_version_is_412_and_changes_nothing(client: Client) -> None:
+async def test_if_match_with_a_stale_version_is_412_and_changes_nothing(
+    client: Client,
+) -> None:
     created = await create_item(client, "mirror")
     url = f"{ITEMS}/{created['id']}"
     await client.patch(url, json={"description": "round"})
@@ -146,16 +159,26 @@ async def test_if_match_with_a_stale_version_is_412_and_changes_nothing(client: 
     assert (current["name"], current["version"]) == ("mirror", 2)
 
 
-async def test_concurrent_patches_with_if_match_let_exactly_one_win(client: Client) -> None:
+async def test_concurrent_patches_with_if_match_let_exactly_one_win(
+    client: Client,
+) -> None:
     created = await create_item(client, "lamp")
     url = f"{ITEMS}/{created['id']}"
     responses = await asyncio.gather(
         *(
-            client.patch(url, json={"description": f"writer {n}"}, headers={"If-Match": '"1"'})
+            client.patch(
+                url, json={"description": f"writer {n}"}, headers={"If-Match": '"1"'}
+            )
             for n in range(5)
         )
     )
-    assert sorted(response.status for response in responses) == [200, 412, 412, 412, 412]
+    assert sorted(response.status for response in responses) == [
+        200,
+        412,
+        412,
+        412,
+        412,
+    ]
     final = await (await client.get(url)).json()
     assert final["version"] == 2
 
@@ -163,5 +186,7 @@ async def test_concurrent_patches_with_if_match_let_exactly_one_win(client: Clie
 async def test_a_bad_body_is_reported_before_a_stale_if_match(client: Client) -> None:
     created = await create_item(client, "order")
     url = f"{ITEMS}/{created['id']}"
-    response = await client.put(url, json={"description": "no name"}, headers={"If-Match": '"9"'})
+    response = await client.put(
+        url, json={"description": "no name"}, headers={"If-Match": '"9"'}
+    )
     await assert_problem(response, 422)

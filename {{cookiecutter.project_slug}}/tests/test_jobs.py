@@ -19,7 +19,10 @@ from {{ cookiecutter.package_name }}.jobqueue import (
     item_created_job_id,
     queue_name,
 )
-from {{ cookiecutter.package_name }}.jobs import item_created, report_queue_depth
+from {{ cookiecutter.package_name }}.jobs import (
+    item_created,
+    report_queue_depth,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.worker import create_worker
 
@@ -80,7 +83,9 @@ async def test_a_new_item_is_announced_by_the_worker(
     assert await job.result(timeout=5) == f"item {created['id']} (lamp) announced"
 
 
-async def test_an_item_is_queued_once(client: Client, settings: Settings, queue: ArqRedis) -> None:
+async def test_an_item_is_queued_once(
+    client: Client, settings: Settings, queue: ArqRedis
+) -> None:
     created = await create_item(client, "kettle")
     assert await enqueue_item_created(client.app, as_item(created)) is None
     queued = [job.job_id for job in await queue.queued_jobs()]
@@ -112,7 +117,9 @@ async def test_queue_depth_counts_due_and_deferred_jobs(
 ) -> None:
     prefix = settings.cache_prefix
     await queue.enqueue_job("item_created", 1, "due", _job_id=f"{prefix}due")
-    await queue.enqueue_job("item_created", 2, "later", _job_id=f"{prefix}later", _defer_by=3600)
+    await queue.enqueue_job(
+        "item_created", 2, "later", _job_id=f"{prefix}later", _defer_by=3600
+    )
     with caplog.at_level(logging.INFO, logger=JOBS_LOGGER):
         depth = await report_queue_depth({"redis": queue})
     assert (depth["due"], depth["deferred"]) == (1, 1)

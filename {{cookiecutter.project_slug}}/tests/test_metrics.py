@@ -26,19 +26,36 @@ async def test_metrics_count_requests_by_route_template(client: Client) -> None:
     assert response.content_type == "text/plain"
     text = await response.text()
     by_id = "/api/v1/items/{item_id}"
-    assert sample("http_requests_total", 1.0, method="GET", route=by_id, status="200") in text
-    assert sample("http_requests_total", 1.0, method="GET", route=by_id, status="404") in text
     assert (
-        sample("http_requests_total", 1.0, method="POST", route="/api/v1/items", status="201")
+        sample("http_requests_total", 1.0, method="GET", route=by_id, status="200")
+        in text
+    )
+    assert (
+        sample("http_requests_total", 1.0, method="GET", route=by_id, status="404")
+        in text
+    )
+    assert (
+        sample(
+            "http_requests_total",
+            1.0,
+            method="POST",
+            route="/api/v1/items",
+            status="201",
+        )
         in text
     )
     assert "/api/v1/items/999999" not in text
 
 
-async def test_latency_histogram_and_in_progress_gauge_are_exported(client: Client) -> None:
+async def test_latency_histogram_and_in_progress_gauge_are_exported(
+    client: Client,
+) -> None:
     await client.get("/livez")
     text = await (await client.get("/metrics")).text()
-    assert sample("http_request_duration_seconds_count", 1.0, method="GET", route="/livez") in text
+    assert (
+        sample("http_request_duration_seconds_count", 1.0, method="GET", route="/livez")
+        in text
+    )
     assert "http_requests_in_progress 1.0" in text
 
 
@@ -47,7 +64,10 @@ async def test_unmatched_paths_share_one_label(client: Client) -> None:
         await client.get(f"/random/{n}")
     text = await (await client.get("/metrics")).text()
     assert (
-        sample("http_requests_total", 3.0, method="GET", route="<unmatched>", status="404") in text
+        sample(
+            "http_requests_total", 3.0, method="GET", route="<unmatched>", status="404"
+        )
+        in text
     )
 
 
@@ -81,4 +101,7 @@ async def test_a_request_whose_client_hangs_up_is_noted_499_not_500(
         if 'route="/hang"' in text:
             break
         await asyncio.sleep(0.01)
-    assert sample("http_requests_total", 1.0, method="GET", route="/hang", status="499") in text
+    assert (
+        sample("http_requests_total", 1.0, method="GET", route="/hang", status="499")
+        in text
+    )

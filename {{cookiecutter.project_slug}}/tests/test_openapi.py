@@ -19,7 +19,11 @@ def registered_routes(app: web.Application) -> set[tuple[str, str]]:
     routes = set()
     for route in app.router.routes():
         resource = route.resource
-        if resource is None or isinstance(resource, web.StaticResource) or route.method == "HEAD":
+        if (
+            resource is None
+            or isinstance(resource, web.StaticResource)
+            or route.method == "HEAD"
+        ):
             continue
         info = resource.get_info()
         path = info.get("path") or info["formatter"]
@@ -45,10 +49,14 @@ async def test_document_is_openapi_3_1_with_title_and_version(client: Client) ->
 async def test_document_lists_exactly_the_api_routes(client: Client) -> None:
     doc = await document(client)
     documented = {
-        (method, path) for path, operations in doc["paths"].items() for method in operations
+        (method, path)
+        for path, operations in doc["paths"].items()
+        for method in operations
     }
     # The documentation's own pages and files are for people, not operations of the API.
-    pages = {route for route in registered_routes(client.app) if route[1].startswith("/docs")}
+    pages = {
+        route for route in registered_routes(client.app) if route[1].startswith("/docs")
+    }
     assert pages >= {("get", "/docs"), ("get", "/docs/swagger-init.js")}
     assert documented == registered_routes(client.app) - pages
 

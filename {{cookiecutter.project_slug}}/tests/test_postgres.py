@@ -53,7 +53,9 @@ async def test_hung_database_is_detected_within_the_timeout(
     aiohttp_client: AiohttpClient, settings: Settings, silent_port: int
 ) -> None:
     hung = f"postgresql+asyncpg://postgres@127.0.0.1:{silent_port}/test"
-    app = create_app(settings.model_copy(update={"database_url": SecretStr(hung), "db_timeout": 1}))
+    app = create_app(
+        settings.model_copy(update={"database_url": SecretStr(hung), "db_timeout": 1})
+    )
     client = await aiohttp_client(app)
     started = time.monotonic()
     await assert_problem(await client.get("/readyz"), 503)
@@ -90,7 +92,9 @@ async def test_recovers_when_the_server_drops_every_connection(
 ) -> None:
     created = await create_item(client, "survivor")
     url = f"{ITEMS}/{created['id']}"
-    await asyncio.gather(*(client.get(url) for _ in range(5)))  # open several connections
+    await asyncio.gather(
+        *(client.get(url) for _ in range(5))
+    )  # open several connections
 
     assert await drop_connections(admin)
 
@@ -99,7 +103,9 @@ async def test_recovers_when_the_server_drops_every_connection(
         assert response.status == 200
 
 
-async def test_dropped_connections_never_give_a_500(client: Client, admin: AsyncEngine) -> None:
+async def test_dropped_connections_never_give_a_500(
+    client: Client, admin: AsyncEngine
+) -> None:
     """30 drops under concurrent reads and writes: reads are retried, writes may be 503."""
     ids = [(await create_item(client, f"kept-{n}"))["id"] for n in range(10)]
     answers: Counter[tuple[str, int]] = Counter()
@@ -127,10 +133,14 @@ async def test_dropped_connections_never_give_a_500(client: Client, admin: Async
             await asyncio.sleep(0.02)
         dropping = False
 
-    await asyncio.gather(drop(), *(reader() for _ in range(6)), *(writer() for _ in range(3)))
+    await asyncio.gather(
+        drop(), *(reader() for _ in range(6)), *(writer() for _ in range(3))
+    )
 
     print(dict(answers))  # what the storm gave, for the record (pytest -s)
-    assert not {status for _, status in answers if status not in (200, 201, 503)}, answers
+    assert not {status for _, status in answers if status not in (200, 201, 503)}, (
+        answers
+    )
     assert answers["GET", 200] > 0
     assert answers["POST", 201] > 0
     # Once the drops stop, everything works again.

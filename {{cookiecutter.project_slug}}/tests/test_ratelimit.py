@@ -18,7 +18,9 @@ from .helpers import Client, assert_problem
 API = "/api/v1/items"
 
 
-async def limited(aiohttp_client: AiohttpClient, settings: Settings, **changes: Any) -> Client:
+async def limited(
+    aiohttp_client: AiohttpClient, settings: Settings, **changes: Any
+) -> Client:
     """A client of an app limited to 3 requests per minute, unless `changes` say otherwise."""
     changes = {"rate_limit": 3, **changes}
     return await aiohttp_client(create_app(settings.model_copy(update=changes)))
@@ -71,7 +73,9 @@ async def test_error_answers_count_and_carry_the_headers(
     assert response.headers["RateLimit-Remaining"] == "2"
 
 
-async def test_the_window_resets(aiohttp_client: AiohttpClient, settings: Settings) -> None:
+async def test_the_window_resets(
+    aiohttp_client: AiohttpClient, settings: Settings
+) -> None:
     client = await limited(aiohttp_client, settings, rate_limit=1, rate_limit_window=1)
     assert (await client.get(API)).status == 200
     refused = await client.get(API)
@@ -105,9 +109,13 @@ async def test_x_forwarded_for_is_ignored_without_trusted_proxies(
     aiohttp_client: AiohttpClient, settings: Settings
 ) -> None:
     client = await limited(aiohttp_client, settings, rate_limit=1)
-    assert (await client.get(API, headers={"X-Forwarded-For": "198.51.100.1"})).status == 200
+    assert (
+        await client.get(API, headers={"X-Forwarded-For": "198.51.100.1"})
+    ).status == 200
     # A client cannot make itself a new one by claiming another address.
-    assert (await client.get(API, headers={"X-Forwarded-For": "198.51.100.2"})).status == 429
+    assert (
+        await client.get(API, headers={"X-Forwarded-For": "198.51.100.2"})
+    ).status == 429
 
 
 async def test_behind_a_trusted_proxy_the_address_it_saw_is_the_client(
@@ -117,10 +125,16 @@ async def test_behind_a_trusted_proxy_the_address_it_saw_is_the_client(
     # The proxy appends the address it saw; what the client wrote before it is not trusted.
     spoofed = {"X-Forwarded-For": "203.0.113.7, 198.51.100.1"}
     assert (await client.get(API, headers=spoofed)).status == 200
-    assert (await client.get(API, headers={"X-Forwarded-For": "198.51.100.1"})).status == 429
-    assert (await client.get(API, headers={"X-Forwarded-For": "198.51.100.2"})).status == 200
+    assert (
+        await client.get(API, headers={"X-Forwarded-For": "198.51.100.1"})
+    ).status == 429
+    assert (
+        await client.get(API, headers={"X-Forwarded-For": "198.51.100.2"})
+    ).status == 200
     # Not through the proxy (or a header that is not an address): the peer is the client.
-    assert (await client.get(API, headers={"X-Forwarded-For": "not an address"})).status == 200
+    assert (
+        await client.get(API, headers={"X-Forwarded-For": "not an address"})
+    ).status == 200
     assert (await client.get(API)).status == 429
 
 

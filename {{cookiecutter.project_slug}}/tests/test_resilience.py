@@ -11,7 +11,9 @@ from .helpers import Client
 ITEMS = "/api/v1/items"
 
 
-async def test_oversized_headers_are_refused_and_the_server_carries_on(client: Client) -> None:
+async def test_oversized_headers_are_refused_and_the_server_carries_on(
+    client: Client,
+) -> None:
     response = await client.get("/livez", headers={"X-Padding": "x" * 20_000})
     assert response.status in (400, 431)
     assert (await client.get("/livez")).status == 200
@@ -22,7 +24,10 @@ async def test_cors_is_off_by_default(client: Client) -> None:
     assert "Access-Control-Allow-Origin" not in response.headers
     preflight = await client.options(
         ITEMS,
-        headers={"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST"},
+        headers={
+            "Origin": "https://elsewhere.example",
+            "Access-Control-Request-Method": "POST",
+        },
     )
     assert preflight.status in (404, 405)
 

@@ -94,7 +94,9 @@ async def test_the_sdk_transport_delivers_the_event_by_the_time_the_app_has_stop
 
     sentry = web.Application()
     sentry.router.add_post("/api/1/envelope/", ingest)
-    server = await aiohttp_server(sentry)  # a stand-in for Sentry on the loopback interface
+    server = await aiohttp_server(
+        sentry
+    )  # a stand-in for Sentry on the loopback interface
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     dsn = SecretStr(f"http://public@127.0.0.1:{server.port}/1")
     app = create_app(settings.model_copy(update={"sentry_dsn": dsn}))
@@ -104,7 +106,9 @@ async def test_the_sdk_transport_delivers_the_event_by_the_time_the_app_has_stop
 
     await client.close()  # the app stops: the client sends what is queued
     events = [event for e in received if (event := e.get_event()) is not None]
-    assert [event["exception"]["values"][0]["type"] for event in events] == ["RuntimeError"]
+    assert [event["exception"]["values"][0]["type"] for event in events] == [
+        "RuntimeError"
+    ]
 
 
 async def test_answers_that_are_not_crashes_are_not_reported(

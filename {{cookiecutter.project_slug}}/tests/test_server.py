@@ -17,7 +17,9 @@ def environment(tmp_path: Path, settings: Settings) -> dict[str, str]:
     return environment_for(tmp_path, settings)
 
 
-def test_serves_and_exits_0_on_sigterm(environment: dict[str, str], tmp_path: Path) -> None:
+def test_serves_and_exits_0_on_sigterm(
+    environment: dict[str, str], tmp_path: Path
+) -> None:
     with server(environment, tmp_path) as running:
         assert get(f"{running.base}/readyz")[0] == 200
         assert running.stop() == 0, running.logged()
@@ -46,7 +48,10 @@ def test_workers_share_one_port_and_stop_together(
 def test_sigterm_under_load_fails_no_accepted_request(
     environment: dict[str, str], tmp_path: Path
 ) -> None:
-    with server(environment, tmp_path) as running, Load(int(environment["PORT"])) as load:
+    with (
+        server(environment, tmp_path) as running,
+        Load(int(environment["PORT"])) as load,
+    ):
         time.sleep(1)
         running.process.send_signal(signal.SIGTERM)
         exit_code = running.process.wait(timeout=20)

@@ -31,7 +31,12 @@ def test_bad_value_stops_with_one_line_naming_the_setting(
 
 def test_bad_value_exits_the_process_non_zero_without_traceback() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve"],
+        [
+            sys.executable,
+            "-m",
+            "{{ cookiecutter.package_name }}",
+            "serve",
+        ],
         env={"LOG_FORMAT": "xml", "PATH": ""},
         capture_output=True,
         text=True,

@@ -19,7 +19,9 @@ from .helpers import assert_problem
 
 
 @pytest.fixture
-def locked_database(block_writes: Callable[[], AbstractContextManager[None]]) -> Iterator[None]:
+def locked_database(
+    block_writes: Callable[[], AbstractContextManager[None]],
+) -> Iterator[None]:
     """Another process holds the write lock of the file for the whole test."""
     with block_writes():
         yield
@@ -29,7 +31,9 @@ def locked_database(block_writes: Callable[[], AbstractContextManager[None]]) ->
 async def test_a_locked_database_gives_503_within_db_timeout(
     aiohttp_client: AiohttpClient, settings: Settings
 ) -> None:
-    client = await aiohttp_client(create_app(settings.model_copy(update={"db_timeout": 0.2})))
+    client = await aiohttp_client(
+        create_app(settings.model_copy(update={"db_timeout": 0.2}))
+    )
     started = time.monotonic()
     response = await client.post("/api/v1/items", json={"name": "waiting"})
     waited = time.monotonic() - started
@@ -46,8 +50,12 @@ async def test_a_value_sqlite_cannot_bind_fails_its_call_and_the_writer_goes_on(
     # answer it and live on (the wait_for only turns a hang into a failure).
     with pytest.raises(sqlite3.ProgrammingError, match="binding parameter"):
         await asyncio.wait_for(
-            database.execute(text("UPDATE items SET name = :name"), {"name": {"a": 1}}), 10
+            database.execute(text("UPDATE items SET name = :name"), {"name": {"a": 1}}),
+            10,
         )
     add = insert(items).values(name="after").returning(items.c.id)
     item_id = await asyncio.wait_for(database.fetch_value(add), 10)
-    assert await database.fetch_value(select(items.c.name).where(items.c.id == item_id)) == "after"
+    assert (
+        await database.fetch_value(select(items.c.name).where(items.c.id == item_id))
+        == "after"
+    )

@@ -79,11 +79,14 @@ async def test_values_of_every_common_type_come_back_as_they_went_in(
         "key": uuid.UUID("12345678-1234-5678-1234-567812345678"),
         "blob": b"\x00\x01\xff",
     }
-    created = await database.fetch_one(insert_into(kinds_table).returning(*kinds_table.c), values)
+    created = await database.fetch_one(
+        insert_into(kinds_table).returning(*kinds_table.c), values
+    )
     assert created is not None
     assert created == {**values, "id": created["id"], "label": "unnamed"}
     read = await database.fetch_one(
-        select(kinds_table).where(kinds_table.c.id == bindparam("id")), {"id": created["id"]}
+        select(kinds_table).where(kinds_table.c.id == bindparam("id")),
+        {"id": created["id"]},
     )
     assert read == created
 
@@ -93,18 +96,23 @@ async def test_a_time_in_another_zone_is_stored_and_read_back_in_utc(
 ) -> None:
     noon_in_paris = datetime(2026, 6, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
     row = await database.fetch_one(
-        insert_into(kinds_table).returning(kinds_table.c.moment), {"moment": noon_in_paris}
+        insert_into(kinds_table).returning(kinds_table.c.moment),
+        {"moment": noon_in_paris},
     )
     assert row is not None
     assert row["moment"] == noon_in_paris
     assert row["moment"].utcoffset() == timedelta(0)
 
 
-async def test_statements_built_per_call_read_their_own_values(database: Database) -> None:
+async def test_statements_built_per_call_read_their_own_values(
+    database: Database,
+) -> None:
     first, second = await add_items(database, "first", "second")
     # Same statement shape, other literal values: one compiled plan, each call its own values.
     for item_id, name in ((first, "first"), (second, "second"), (first, "first")):
-        row = await database.fetch_one(select(items.c.name).where(items.c.id == item_id))
+        row = await database.fetch_one(
+            select(items.c.name).where(items.c.id == item_id)
+        )
         assert row == {"name": name}
     names = await database.fetch_all(
         select(items.c.name).where(items.c.id.in_([first, second])).order_by(items.c.id)
@@ -120,12 +128,16 @@ async def test_statements_built_per_call_convert_their_own_values(
     for hour in (9, 10, 11):
         moment = datetime(2026, 12, 3, hour, tzinfo=timezone(timedelta(hours=1)))
         add = insert_into(kinds_table).values(moment=moment, doc={"hour": hour})
-        row = await database.fetch_one(add.returning(kinds_table.c.moment, kinds_table.c.doc))
+        row = await database.fetch_one(
+            add.returning(kinds_table.c.moment, kinds_table.c.doc)
+        )
         assert row == {"moment": moment, "doc": {"hour": hour}}
         assert row["moment"].utcoffset() == timedelta(0)
 
 
-async def test_python_side_defaults_fill_what_a_write_leaves_out(database: Database) -> None:
+async def test_python_side_defaults_fill_what_a_write_leaves_out(
+    database: Database,
+) -> None:
     before = datetime.now(UTC)
     (item_id,) = await add_items(database, "defaults")
     created = await database.fetch_one(select(items).where(items.c.id == item_id))
@@ -143,9 +155,13 @@ async def test_python_side_defaults_fill_what_a_write_leaves_out(database: Datab
     assert updated["created_at"] == created["created_at"]
 
 
-async def test_no_row_is_none_and_execute_counts_the_rows_changed(database: Database) -> None:
+async def test_no_row_is_none_and_execute_counts_the_rows_changed(
+    database: Database,
+) -> None:
     assert await database.fetch_one(select(items).where(items.c.id == -1)) is None
-    assert await database.fetch_value(select(items.c.name).where(items.c.id == -1)) is None
+    assert (
+        await database.fetch_value(select(items.c.name).where(items.c.id == -1)) is None
+    )
     await add_items(database, "a", "b", "c")
     assert await database.fetch_value(select(func.count()).select_from(items)) == 3
     assert await database.execute(update(items).values(description="all")) == 3

@@ -41,7 +41,9 @@ def exporter() -> InMemorySpanExporter:
 @pytest.fixture
 def traced_app(settings: Settings, exporter: InMemorySpanExporter) -> web.Application:
     """The app with tracing on, its spans kept in `exporter` (not started yet)."""
-    app = create_app(settings.model_copy(update={"otel_exporter_otlp_endpoint": ENDPOINT}))
+    app = create_app(
+        settings.model_copy(update={"otel_exporter_otlp_endpoint": ENDPOINT})
+    )
     app[span_exporter_key] = exporter
     return app
 
@@ -51,7 +53,9 @@ async def traced(aiohttp_client: AiohttpClient, traced_app: web.Application) -> 
     return await aiohttp_client(traced_app)
 
 
-async def finished_spans(client: Client, exporter: InMemorySpanExporter) -> Sequence[ReadableSpan]:
+async def finished_spans(
+    client: Client, exporter: InMemorySpanExporter
+) -> Sequence[ReadableSpan]:
     """Every span ended so far (the batch processor sends them from its thread)."""
     await asyncio.to_thread(client.app[tracer_provider_key].force_flush)
     return exporter.get_finished_spans()
@@ -65,7 +69,9 @@ def server_span(spans: Sequence[ReadableSpan], name: str) -> ReadableSpan:
 def status_code(span: ReadableSpan) -> object:
     """The HTTP status attribute, by the old or the new semantic conventions."""
     attributes = span.attributes or {}
-    return attributes.get("http.response.status_code", attributes.get("http.status_code"))
+    return attributes.get(
+        "http.response.status_code", attributes.get("http.status_code")
+    )
 
 
 async def test_a_request_is_a_server_span_named_after_its_route(
@@ -77,7 +83,8 @@ async def test_a_request_is_a_server_span_named_after_its_route(
     span = server_span(await finished_spans(traced, exporter), f"GET {BY_ID}")
     assert status_code(span) == 404
     assert (span.attributes or {}).get("http.route") == BY_ID
-    assert span.resource.attributes["service.name"] == "{{ cookiecutter.project_slug }}"
+    service = span.resource.attributes["service.name"]
+    assert service == "{{ cookiecutter.project_slug }}"
     assert "424242" not in span.name
 
 
@@ -137,13 +144,17 @@ async def test_the_sdk_variables_leave_probes_out_and_capture_the_request_id(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("OTEL_PYTHON_AIOHTTP_SERVER_EXCLUDED_URLS", "livez,readyz")
-    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST", "X-Request-ID")
+    monkeypatch.setenv(
+        "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST", "X-Request-ID"
+    )
     client = await aiohttp_client(traced_app)
     await client.get("/livez")
     await client.get("/api/v1/items/424242", headers={"X-Request-ID": "req-7"})
 
     spans = await finished_spans(client, exporter)
-    assert [s.name for s in spans if s.kind is trace.SpanKind.SERVER] == [f"GET {BY_ID}"]
+    assert [s.name for s in spans if s.kind is trace.SpanKind.SERVER] == [
+        f"GET {BY_ID}"
+    ]
     attributes = server_span(spans, f"GET {BY_ID}").attributes or {}
     assert attributes["http.request.header.x_request_id"] == ("req-7",)
 

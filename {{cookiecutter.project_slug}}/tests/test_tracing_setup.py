@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+)
 from pydantic import ValidationError
 from pytest_aiohttp import AiohttpClient, AiohttpServer
 
@@ -38,11 +40,15 @@ async def test_spans_reach_an_otlp_collector_by_the_time_the_app_has_stopped(
 
     collector = web.Application()
     collector.router.add_post("/v1/traces", collect)
-    server = await aiohttp_server(collector)  # a stand-in collector on the loopback interface
+    server = await aiohttp_server(
+        collector
+    )  # a stand-in collector on the loopback interface
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     endpoint = str(server.make_url("/"))
     client = await aiohttp_client(
-        create_app(settings.model_copy(update={"otel_exporter_otlp_endpoint": endpoint}))
+        create_app(
+            settings.model_copy(update={"otel_exporter_otlp_endpoint": endpoint})
+        )
     )
     await client.get("/api/v1/items/424242")
     assert received == []  # batched: nothing is sent per request
@@ -59,19 +65,30 @@ async def test_spans_reach_an_otlp_collector_by_the_time_the_app_has_stopped(
     assert f"GET {BY_ID}" in names
 
 
-def test_tracing_is_on_only_with_an_endpoint_and_the_sdk_enabled(settings: Settings) -> None:
+def test_tracing_is_on_only_with_an_endpoint_and_the_sdk_enabled(
+    settings: Settings,
+) -> None:
     on = settings.model_copy(update={"otel_exporter_otlp_endpoint": ENDPOINT})
-    assert not tracing_enabled(settings.model_copy(update={"otel_exporter_otlp_endpoint": ""}))
+    assert not tracing_enabled(
+        settings.model_copy(update={"otel_exporter_otlp_endpoint": ""})
+    )
     assert tracing_enabled(on)
     assert not tracing_enabled(on.model_copy(update={"otel_sdk_disabled": True}))
     traces_only = {"otel_exporter_otlp_traces_endpoint": f"{ENDPOINT}/v1/traces"}
     assert tracing_enabled(settings.model_copy(update=traces_only))
 
 
-def test_spans_are_posted_where_the_otlp_variables_say(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_spans_are_posted_where_the_otlp_variables_say(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector.example:4318/")
-    assert traces_url(Settings(_env_file=None)) == "https://collector.example:4318/v1/traces"
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://traces.example/in")
+    assert (
+        traces_url(Settings(_env_file=None))
+        == "https://collector.example:4318/v1/traces"
+    )
+    monkeypatch.setenv(
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://traces.example/in"
+    )
     assert traces_url(Settings(_env_file=None)) == "https://traces.example/in"
 
 

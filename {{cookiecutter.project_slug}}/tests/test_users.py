@@ -59,17 +59,35 @@ async def test_a_user_is_made_with_an_argon2_hash(
 async def test_an_existing_e_mail_is_refused_whatever_its_case(
     database: Database, settings: Settings, tmp_path: Path
 ) -> None:
-    assert create_user(settings, tmp_path, "ada@example.com", stdin=PASSWORD).returncode == 0
+    assert (
+        create_user(settings, tmp_path, "ada@example.com", stdin=PASSWORD).returncode
+        == 0
+    )
     again = create_user(settings, tmp_path, "ADA@example.com", stdin=PASSWORD)
     assert again.returncode == 1
-    assert again.stderr.strip() == "error: A user with the e-mail ada@example.com already exists."
+    assert (
+        again.stderr.strip()
+        == "error: A user with the e-mail ada@example.com already exists."
+    )
     assert len(await stored(database, "ada@example.com")) == 1
 
 
 REFUSALS = {
-    "empty password": ("ada@example.com", "", "the password must have at least 8 characters"),
-    "short password": ("ada@example.com", "short", "the password must have at least 8 characters"),
-    "bad e-mail": ("not an address", PASSWORD, "'not an address' is not an e-mail address"),
+    "empty password": (
+        "ada@example.com",
+        "",
+        "the password must have at least 8 characters",
+    ),
+    "short password": (
+        "ada@example.com",
+        "short",
+        "the password must have at least 8 characters",
+    ),
+    "bad e-mail": (
+        "not an address",
+        PASSWORD,
+        "'not an address' is not an e-mail address",
+    ),
 }
 
 

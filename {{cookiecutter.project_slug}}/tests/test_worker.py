@@ -18,7 +18,9 @@ from .worker_process import (
 )
 
 
-async def test_check_passes_only_while_a_worker_runs(settings: Settings, tmp_path: Path) -> None:
+async def test_check_passes_only_while_a_worker_runs(
+    settings: Settings, tmp_path: Path
+) -> None:
     environment = environment_for(settings)
     assert await run_check(environment, tmp_path) == 1
     async with (

@@ -65,7 +65,8 @@ def test_a_killed_worker_is_replaced_while_the_other_serves(
             os.kill(first, signal.SIGKILL)
             killed = time.monotonic()
             running.wait_until(
-                lambda: len(listening(port, started(running.logged()))) == 2, "a new worker"
+                lambda: len(listening(port, started(running.logged()))) == 2,
+                "a new worker",
             )
             replaced_within = time.monotonic() - killed
             time.sleep(1)
@@ -74,13 +75,19 @@ def test_a_killed_worker_is_replaced_while_the_other_serves(
     assert listening(port, [first, second]) == set()
     assert f"worker-0 (pid {first}) killed by SIGKILL" in running.logged()
     attempted = load.served + load.not_accepted + len(load.failures)
-    assert load.served >= 0.99 * attempted, (load.served, load.not_accepted, load.failures[:5])
+    assert load.served >= 0.99 * attempted, (
+        load.served,
+        load.not_accepted,
+        load.failures[:5],
+    )
 
 
 def test_workers_that_keep_dying_stop_the_service_with_1(
     environment: dict[str, str], tmp_path: Path
 ) -> None:
-    with socket.socket() as taken:  # bound without SO_REUSEPORT: no worker can share the port
+    with (
+        socket.socket() as taken
+    ):  # bound without SO_REUSEPORT: no worker can share the port
         taken.bind(("127.0.0.1", int(environment["PORT"])))
         taken.listen()
         running = Server(environment, tmp_path)
@@ -91,7 +98,9 @@ def test_workers_that_keep_dying_stop_the_service_with_1(
     assert all(map(gone, started(running.logged())))
 
 
-def test_sigint_stops_every_worker_gracefully(environment: dict[str, str], tmp_path: Path) -> None:
+def test_sigint_stops_every_worker_gracefully(
+    environment: dict[str, str], tmp_path: Path
+) -> None:
     with server(environment, tmp_path) as running:
         running.process.send_signal(signal.SIGINT)
         assert running.process.wait(timeout=20) == 0, running.logged()

@@ -21,11 +21,21 @@ from {{ cookiecutter.package_name }}.__main__ import load_settings
 from {{ cookiecutter.package_name }}.jobqueue import queue_name
 from {{ cookiecutter.package_name }}.logs import setup_logging
 from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.worker import FUNCTIONS, redis_settings, run_worker
+from {{ cookiecutter.package_name }}.worker import (
+    FUNCTIONS,
+    redis_settings,
+    run_worker,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 30.0
-CHECK = (sys.executable, "-m", "{{ cookiecutter.package_name }}", "worker", "--check")
+CHECK = (
+    sys.executable,
+    "-m",
+    "{{ cookiecutter.package_name }}",
+    "worker",
+    "--check",
+)
 WORKER = (sys.executable, "-m", "{{ cookiecutter.package_name }}", "worker")
 NAPPING_WORKER = (sys.executable, "-m", "tests.worker_process")
 
@@ -39,7 +49,9 @@ async def nap(ctx: dict[str, Any], seconds: float) -> str:
 @asynccontextmanager
 async def open_queue(settings: Settings) -> AsyncIterator[ArqRedis]:
     """A connection to the queue of `settings`, for the block."""
-    pool = await create_pool(redis_settings(settings), default_queue_name=queue_name(settings))
+    pool = await create_pool(
+        redis_settings(settings), default_queue_name=queue_name(settings)
+    )
     try:
         yield pool
     finally:
@@ -48,7 +60,9 @@ async def open_queue(settings: Settings) -> AsyncIterator[ArqRedis]:
 
 def forget_keys(redis_url: str, prefix: str) -> None:
     """Delete the keys that start with `prefix`, and arq's keys of the jobs whose ids do."""
-    with Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5) as client:
+    with Redis.from_url(
+        redis_url, socket_timeout=5, socket_connect_timeout=5
+    ) as client:
         keys = [*client.scan_iter(f"{prefix}*"), *client.scan_iter(f"arq:*:{prefix}*")]
         if keys:
             client.delete(*keys)
@@ -106,7 +120,9 @@ class WorkerProcess:
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def start(cls, command: Sequence[str], environment: dict[str, str], cwd: Path) -> Self:
+    async def start(
+        cls, command: Sequence[str], environment: dict[str, str], cwd: Path
+    ) -> Self:
         process = await asyncio.create_subprocess_exec(
             *command,
             env=environment,

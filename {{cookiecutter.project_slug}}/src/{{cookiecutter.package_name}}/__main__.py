@@ -45,7 +45,9 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         name = ".".join(str(part) for part in first["loc"]).upper()
-        field = Settings.model_fields.get(str(first["loc"][0])) if first["loc"] else None
+        field = (
+            Settings.model_fields.get(str(first["loc"][0])) if first["loc"] else None
+        )
         if field is not None and field.annotation is SecretStr:
             sys.exit(f"error: setting {name}: {first['msg']}")  # never echo a secret
         sys.exit(f"error: setting {name}: {first['msg']} (got {first.get('input')!r})")
@@ -60,7 +62,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 {%- endif %}
 {%- if cookiecutter.task_queue == "arq" %}
     parser.add_argument(
-        "--check", action="store_true", help="worker: exit 0 when a worker runs on this host"
+        "--check",
+        action="store_true",
+        help="worker: exit 0 when a worker runs on this host",
     )
 {%- endif %}
     {% if cookiecutter.database != "none" or cookiecutter.task_queue == "arq" %}args = {% endif %}parser.parse_args(argv)
@@ -91,7 +95,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 {%- endif %}
     if settings.workers > 1:
         setup_logging(settings.log_level, settings.log_format)
-        log.info("starting %d workers on %s:%d", settings.workers, settings.host, settings.port)
+        log.info(
+            "starting %d workers on %s:%d",
+            settings.workers,
+            settings.host,
+            settings.port,
+        )
         serve_workers(settings)
     else:
         serve(settings)

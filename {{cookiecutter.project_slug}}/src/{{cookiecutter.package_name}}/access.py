@@ -76,7 +76,16 @@ class AccessLogger(AbstractAccessLogger):
         user_id = request.get(user_id_key)
         direct = self._direct
         if direct is not None:
-            entry = (_now(), self.logger.name, method, path, status, time, request_id, user_id)
+            entry = (
+                _now(),
+                self.logger.name,
+                method,
+                path,
+                status,
+                time,
+                request_id,
+                user_id,
+            )
             direct.access_later(entry, self._loop)
             return
         fields = {

@@ -1,6 +1,7 @@
 """The Redis client: opened once for the app's life, closed on cleanup, pinged for readiness."""
 
 import asyncio
+import importlib
 from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
@@ -23,10 +24,10 @@ def _identity() -> dict[str, Any]:
     `driver_info`.
     """
     try:
-        from redis.driver_info import DriverInfo  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
+        driver_info = importlib.import_module("redis.driver_info")
     except ImportError:
         return {}
-    return {"driver_info": DriverInfo(lib_version=redis.__version__)}
+    return {"driver_info": driver_info.DriverInfo(lib_version=redis.__version__)}
 
 
 async def redis_context(app: web.Application) -> AsyncIterator[None]:

@@ -31,17 +31,30 @@ class BodyTimeoutError(TimeoutError):
 
 # The handler that was reading the body answers 408, and the connection closes.
 PROBLEMS: dict[type[Exception], ToProblem] = {
-    BodyTimeoutError: lambda error: ProblemError(408, str(error), headers={"Connection": "close"})
+    BodyTimeoutError: lambda error: ProblemError(
+        408, str(error), headers={"Connection": "close"}
+    )
 }
 
 
 class EdgeRequestHandler(web.RequestHandler):
     """aiohttp's connection, with problem+json for parser errors and bounds on slow clients."""
 
-    __slots__ = ("_body", "_body_timeout", "_body_timer", "_head_timeout", "_head_timer")
+    __slots__ = (
+        "_body",
+        "_body_timeout",
+        "_body_timer",
+        "_head_timeout",
+        "_head_timer",
+    )
 
     def __init__(
-        self, manager: web.Server, *, header_timeout: float, body_timeout: float, **kwargs: Any
+        self,
+        manager: web.Server,
+        *,
+        header_timeout: float,
+        body_timeout: float,
+        **kwargs: Any,
     ) -> None:
         super().__init__(manager, **kwargs)
         self._head_timeout = header_timeout
@@ -60,7 +73,9 @@ class EdgeRequestHandler(web.RequestHandler):
         elif data and not in_body and self._head_timer is None and not self._upgraded:
             # The first bytes of a request head: it has HEADER_TIMEOUT to be complete. A head
             # that comes in one piece (nearly all of them) never arms this timer.
-            self._head_timer = self._loop.call_later(self._head_timeout, self._head_too_slow)
+            self._head_timer = self._loop.call_later(
+                self._head_timeout, self._head_too_slow
+            )
 
     def _head_received(self) -> None:
         if self._head_timer is not None:
@@ -72,7 +87,9 @@ class EdgeRequestHandler(web.RequestHandler):
         body = self._messages[-1][1] if self._messages else None
         if body is not None and not body.is_eof():
             self._body = body
-            self._body_timer = self._loop.call_later(self._body_timeout, self._body_too_slow)
+            self._body_timer = self._loop.call_later(
+                self._body_timeout, self._body_too_slow
+            )
         else:
             self._body = None
 
@@ -91,9 +108,15 @@ class EdgeRequestHandler(web.RequestHandler):
     def _body_too_slow(self) -> None:
         self._body_timer = None
         if self._body is not None and not self._body.is_eof():
-            log.info("the request body from %s took over %g s", self.peername, self._body_timeout)
+            log.info(
+                "the request body from %s took over %g s",
+                self.peername,
+                self._body_timeout,
+            )
             self._body.set_exception(
-                BodyTimeoutError(f"The request body took longer than {self._body_timeout:g} s.")
+                BodyTimeoutError(
+                    f"The request body took longer than {self._body_timeout:g} s."
+                )
             )
 
     def connection_lost(self, exc: BaseException | None) -> None:
@@ -109,19 +132,26 @@ class EdgeRequestHandler(web.RequestHandler):
         request: BaseRequest,
         status: int = 500,
         exc: BaseException | None = None,
-        message: str | None = None,  # noqa: ARG002 (aiohttp's; it quotes the request)
+        message: str | None = None,
     ) -> web.StreamResponse:
         """Answer a request that never reached the app's middlewares, as they would have."""
+        del message  # aiohttp's text of the error quotes the request: never sent
         if request.writer.output_size > 0:
-            raise ConnectionError("an answer was under way: no error answer can follow it")
+            raise ConnectionError(
+                "an answer was under way: no error answer can follow it"
+            )
         request_id = new_request_id()
         request_id_var.set(request_id)
         if status >= 500:
-            self.log_exception("error handling a request from %s", request.remote, exc_info=exc)
+            self.log_exception(
+                "error handling a request from %s", request.remote, exc_info=exc
+            )
         else:
             # The client's mistake, not the server's: no traceback, and nothing of the request.
             reason = type(exc).__name__ if exc is not None else "bad request"
-            log.info("answered %d to a request that is not valid HTTP: %s", status, reason)
+            log.info(
+                "answered %d to a request that is not valid HTTP: %s", status, reason
+            )
         response = problem_response(
             status, "The request is not valid HTTP/1.1." if status == 400 else None
         )

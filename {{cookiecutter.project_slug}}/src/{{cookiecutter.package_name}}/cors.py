@@ -24,7 +24,13 @@ def setup_cors(app: web.Application) -> None:
     origins = app[settings_key].cors_origins
     if not origins:
         return
-    exposed = ("ETag", "Location", "X-Request-ID", "Retry-After", *app.get(exposed_key, []))
+    exposed = (
+        "ETag",
+        "Location",
+        "X-Request-ID",
+        "Retry-After",
+        *app.get(exposed_key, []),
+    )
     options = aiohttp_cors.ResourceOptions(  # type: ignore[no-untyped-call]
         allow_methods=("GET", "POST", "PUT", "PATCH", "DELETE"),
         allow_headers=("Content-Type", "If-Match", "X-Request-ID"),

@@ -123,7 +123,9 @@ class Feed:
         for subscription in list(self._subscriptions):
             if not subscription.offer(message):
                 self._subscriptions.discard(subscription)
-                subscription.end(WSCloseCode.TRY_AGAIN_LATER, b"too slow: events were dropped")
+                subscription.end(
+                    WSCloseCode.TRY_AGAIN_LATER, b"too slow: events were dropped"
+                )
 
     async def close(self) -> None:
         """Close every socket with 1001 and refuse new ones."""
@@ -131,7 +133,9 @@ class Feed:
         subscriptions, self._subscriptions = self._subscriptions, set()
         for subscription in subscriptions:
             subscription.end(WSCloseCode.GOING_AWAY, b"server shutdown")
-        await asyncio.gather(*(subscription.wait_closed() for subscription in subscriptions))
+        await asyncio.gather(
+            *(subscription.wait_closed() for subscription in subscriptions)
+        )
 
 
 feed_key = web.AppKey("feed", Feed)
@@ -171,7 +175,9 @@ async def stream(request: web.Request, feed: Feed) -> web.WebSocketResponse:
             headers={"Upgrade": "websocket"},
         )
     if not _same_site_or_allowed(request):
-        raise ProblemError(403, "WebSockets from this origin are not allowed (CORS_ORIGINS).")
+        raise ProblemError(
+            403, "WebSockets from this origin are not allowed (CORS_ORIGINS)."
+        )
     await socket.prepare(request)
     subscription = feed.subscribe(socket)
     try:

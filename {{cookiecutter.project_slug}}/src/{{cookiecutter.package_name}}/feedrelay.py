@@ -60,11 +60,15 @@ class RedisRelay:
                         continue
                     if message["type"] == "message":
                         self._feed.publish(message["data"].decode())
-                    elif message["type"] == "subscribe":  # Redis confirms: nothing is missed
+                    elif (
+                        message["type"] == "subscribe"
+                    ):  # Redis confirms: nothing is missed
                         self.listening.set()
             except (RedisError, OSError) as exc:
                 self.listening.clear()
-                log.warning("feed relay cut off from Redis, listening again soon: %r", exc)
+                log.warning(
+                    "feed relay cut off from Redis, listening again soon: %r", exc
+                )
             finally:
                 await pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]
             await asyncio.sleep(RETRY_DELAY)

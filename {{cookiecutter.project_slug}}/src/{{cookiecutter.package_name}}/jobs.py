@@ -15,7 +15,11 @@ log = logging.getLogger(__name__)
 
 async def item_created(ctx: dict[str, Any], item_id: int, name: str) -> str:
     """Follow-up work on a new item, off the request path; here it announces it in the log."""
-    log.info("item %d created", item_id, extra={"item_name": name, "job_id": ctx.get("job_id")})
+    log.info(
+        "item %d created",
+        item_id,
+        extra={"item_name": name, "job_id": ctx.get("job_id")},
+    )
     return f"item {item_id} ({name}) announced"
 
 
@@ -33,6 +37,15 @@ async def report_queue_depth(ctx: dict[str, Any]) -> dict[str, float]:
     total = await redis.zcard(queue)
     oldest = await redis.zrange(queue, 0, 0, withscores=True)
     oldest_wait = max(0.0, (now_ms - oldest[0][1]) / 1000) if due else 0.0
-    depth = {"due": due, "deferred": total - due, "oldest_wait_s": round(oldest_wait, 3)}
-    log.info("queue depth: %d due, %d deferred", due, total - due, extra={"queue": queue, **depth})
+    depth = {
+        "due": due,
+        "deferred": total - due,
+        "oldest_wait_s": round(oldest_wait, 3),
+    }
+    log.info(
+        "queue depth: %d due, %d deferred",
+        due,
+        total - due,
+        extra={"queue": queue, **depth},
+    )
     return depth

@@ -19,7 +19,11 @@ REQUEST_ID_HEADER: Final = istr("X-Request-ID")
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged.
-_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+}
 ACCESS_MESSAGE: Final = "%s %s %s"
 # An access line's fields: time, logger, method, path, status, seconds, request id, user id.
 AccessFields = tuple[float, str, str, str, int, float, str | None, int | None]
@@ -142,7 +146,9 @@ class BatchingStreamHandler(logging.StreamHandler[TextIO]):
         except Exception:  # noqa: BLE001 - what logging.StreamHandler.emit does too
             self.handleError(record)
 
-    def access_later(self, fields: AccessFields, loop: asyncio.AbstractEventLoop) -> None:
+    def access_later(
+        self, fields: AccessFields, loop: asyncio.AbstractEventLoop
+    ) -> None:
         """Queue an access line; to be called on `loop`, running, in its own thread."""
         access = self._access
         if not access:
@@ -176,7 +182,9 @@ class BatchingStreamHandler(logging.StreamHandler[TextIO]):
                 if not isinstance(formatter, JsonFormatter):
                     formatter = JsonFormatter()
                 end = self.terminator
-                lines += "".join(formatter.access_line(fields) + end for fields in access)
+                lines += "".join(
+                    formatter.access_line(fields) + end for fields in access
+                )
             if lines:
                 self.stream.write(lines)
             super().flush()
@@ -187,7 +195,9 @@ class BatchingStreamHandler(logging.StreamHandler[TextIO]):
         try:
             self.flush()
         except Exception:  # noqa: BLE001 - the lines are dropped; logging reports the error
-            self.handleError(logging.makeLogRecord({"msg": "writing buffered log lines"}))
+            self.handleError(
+                logging.makeLogRecord({"msg": "writing buffered log lines"})
+            )
 
 
 def line_format(fmt: str, stream: TextIO) -> str:

@@ -15,7 +15,13 @@ from typing import Final
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from aiohttp.web_urldispatcher import AbstractResource
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+)
 from prometheus_client.exposition import generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
@@ -23,7 +29,9 @@ from .middlewares import add_middleware
 from .routing import Endpoint, add_endpoints
 
 _UNMATCHED: Final = "<unmatched>"
-_METHODS: Final = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+_METHODS: Final = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+)
 _OTHER: Final = "other"
 # prometheus_client switches to its multi-process mode when this is set before it is imported.
 MULTIPROCESS_DIR: Final = "PROMETHEUS_MULTIPROC_DIR"
@@ -72,7 +80,9 @@ class Metrics:
 
     def note(self, request: web.Request, status: int, seconds: float) -> None:
         """Record the answer to `request`; its loop applies the note at its next iteration."""
-        self._notes.append((request.method, request.match_info.route.resource, status, seconds))
+        self._notes.append(
+            (request.method, request.match_info.route.resource, status, seconds)
+        )
         loop = request.task.get_loop()
         if self._applying_on is not loop:
             self._applying_on = loop
@@ -89,7 +99,9 @@ class Metrics:
             route = resource.canonical if resource is not None else _UNMATCHED
             histogram = self._histograms.get((method, route))
             if histogram is None:
-                histogram = self._histograms[method, route] = self.latency.labels(method, route)
+                histogram = self._histograms[method, route] = self.latency.labels(
+                    method, route
+                )
             histogram.observe(seconds)
             key = (method, route, status)
             answers[key] = answers.get(key, 0) + 1
@@ -126,7 +138,9 @@ def metrics_middleware(metrics: Metrics) -> Middleware:
         try:
             response = await handler(request)
             status = response.status
-        except web.HTTPException as exc:  # a redirect: problem_middleware answers the rest
+        except (
+            web.HTTPException
+        ) as exc:  # a redirect: problem_middleware answers the rest
             status = exc.status
             raise
         except asyncio.CancelledError:

@@ -57,7 +57,9 @@ def new_request_id() -> str:
 
 
 @web.middleware
-async def request_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def request_middleware(
+    request: web.Request, handler: Handler
+) -> web.StreamResponse:
     """Give the request its id: the client's X-Request-ID when it is sound, else a new one."""
     request_id = request.headers.get(REQUEST_ID_HEADER)
     if request_id is None or not _VALID_REQUEST_ID.fullmatch(request_id):
@@ -93,7 +95,9 @@ def problem_middleware(seconds: float, untimed: set[Handler]) -> Middleware:
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
-            headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+            headers = (
+                {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+            )
             return problem_response(exc.status, headers=headers)
         except Exception as exc:
             if (problem := as_problem(request.app, exc)) is not None:
@@ -116,7 +120,9 @@ def setup_requests(app: web.Application) -> None:
     app.on_startup.append(find_untimed)
     app.on_response_prepare.append(stamp)
     app.middlewares.append(request_middleware)
-    app.middlewares.append(problem_middleware(app[settings_key].request_timeout, untimed))
+    app.middlewares.append(
+        problem_middleware(app[settings_key].request_timeout, untimed)
+    )
 
 
 def add_middleware(app: web.Application, middleware: Middleware) -> None:

@@ -29,7 +29,9 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, _dialect: Dialect) -> datetime | None:
+    def process_bind_param(
+        self, value: datetime | None, _dialect: Dialect
+    ) -> datetime | None:
         return value.astimezone(UTC) if value is not None else None
 
     def result_processor(
@@ -57,5 +59,7 @@ items = Table(
     Column("description", String(1000)),
     Column("version", Integer, nullable=False, default=1),
     Column("created_at", UTCDateTime, nullable=False, default=utc_now),
-    Column("updated_at", UTCDateTime, nullable=False, default=utc_now, onupdate=utc_now),
+    Column(
+        "updated_at", UTCDateTime, nullable=False, default=utc_now, onupdate=utc_now
+    ),
 )

@@ -24,7 +24,9 @@ from .routing import Endpoint, add_endpoints, endpoints_key
 from .schemas import Problem
 
 # Free text lives in data, not code: the title in about.json, the description in the metadata.
-TITLE: Final[str] = json.loads((files(__package__) / "about.json").read_text("utf-8"))["title"]
+TITLE: Final[str] = json.loads((files(__package__) / "about.json").read_text("utf-8"))[
+    "title"
+]
 DESCRIPTION: Final = metadata("{{ cookiecutter.project_slug }}")["Summary"]
 _REF: Final = "#/components/schemas/{model}"
 # Answers without a body: Switching Protocols and No Content.
@@ -52,10 +54,14 @@ _DOCS_PAGE: Final = f"""<!doctype html>
 </body>
 </html>
 """.encode()
-_DOCS_INIT: Final = b'window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});\n'
+_DOCS_INIT: Final = (
+    b'window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});\n'
+)
 
 
-def _models(endpoints: Iterable[Endpoint]) -> set[tuple[type[BaseModel], JsonSchemaMode]]:
+def _models(
+    endpoints: Iterable[Endpoint],
+) -> set[tuple[type[BaseModel], JsonSchemaMode]]:
     """Request bodies as they are validated, responses as they are serialised."""
     found: set[tuple[type[BaseModel], JsonSchemaMode]] = {(Problem, "serialization")}
     for endpoint in endpoints:
@@ -68,7 +74,12 @@ def _models(endpoints: Iterable[Endpoint]) -> set[tuple[type[BaseModel], JsonSch
 
 def _parameters(endpoint: Endpoint) -> list[dict[str, Any]]:
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": kind, "minimum": 0}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": kind, "minimum": 0},
+        }
         if kind == "integer"
         else {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
         for name, kind in endpoint.path_params.items()
@@ -78,7 +89,12 @@ def _parameters(endpoint: Endpoint) -> list[dict[str, Any]]:
         required = set(schema.get("required", ()))
         for name, prop in schema["properties"].items():
             parameters.append(
-                {"name": name, "in": "query", "required": name in required, "schema": prop}
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in required,
+                    "schema": prop,
+                }
             )
     if 412 in endpoint.errors:
         parameters.append(
@@ -103,7 +119,9 @@ def _operation(
         kind = "object" if endpoint.media_type == "application/json" else "string"
         success["content"] = {endpoint.media_type: {"schema": {"type": kind}}}
     if endpoint.headers:
-        success["headers"] = {name: {"schema": {"type": "string"}} for name in endpoint.headers}
+        success["headers"] = {
+            name: {"schema": {"type": "string"}} for name in endpoint.headers
+        }
     responses = {str(endpoint.status): success}
     secured = scheme is not None and endpoint.authenticated
     for status in sorted({*endpoint.errors, 401} if secured else endpoint.errors):
@@ -144,8 +162,8 @@ def build_document(
     refs = {model: refs_by_mode[(model, mode)] for model, mode in models}
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
-        paths.setdefault(endpoint.openapi_path, {})[endpoint.method.lower()] = _operation(
-            endpoint, refs, security and security[0]
+        paths.setdefault(endpoint.openapi_path, {})[endpoint.method.lower()] = (
+            _operation(endpoint, refs, security and security[0])
         )
     components: dict[str, Any] = {"schemas": definitions.get("$defs", {})}
     if security is not None:
@@ -198,7 +216,9 @@ ENDPOINTS = (
 async def _document(app: web.Application) -> None:
     """on_startup: every component has added its endpoints by now."""
     endpoints: list[Endpoint] = app[endpoints_key]
-    app[openapi_key] = orjson.dumps(build_document(endpoints, app.get(security_scheme_key)))
+    app[openapi_key] = orjson.dumps(
+        build_document(endpoints, app.get(security_scheme_key))
+    )
 
 
 def setup_docs(app: web.Application) -> None:

@@ -84,7 +84,9 @@ class TraceIdFilter(logging.Filter):
 
 
 @web.middleware
-async def server_span_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def server_span_middleware(
+    request: web.Request, handler: Handler
+) -> web.StreamResponse:
     """OpenTelemetry's aiohttp middleware, made with the app's tracer provider at start-up."""
     return await request.config_dict[_server_middleware_key](request, handler)
 
@@ -98,7 +100,11 @@ def database_span(tracer: trace.Tracer, sql: str) -> AbstractContextManager[obje
     return tracer.start_as_current_span(
         operation,
         kind=trace.SpanKind.CLIENT,
-        attributes={"db.system": DB_SYSTEM, "db.statement": sql, "db.operation": operation},
+        attributes={
+            "db.system": DB_SYSTEM,
+            "db.statement": sql,
+            "db.operation": operation,
+        },
     )
 {%- endif %}
 
@@ -110,7 +116,9 @@ def traces_url(settings: Settings) -> str:
     return settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
 
 
-def create_provider(settings: Settings, exporter: SpanExporter | None) -> TracerProvider:
+def create_provider(
+    settings: Settings, exporter: SpanExporter | None
+) -> TracerProvider:
     """A tracer provider that sends its spans in batches from a thread (OTLP unless given).
 
     Blocking (resource detection and the exporter thread start in threads that are waited for,

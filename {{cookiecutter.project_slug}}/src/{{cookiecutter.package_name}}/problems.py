@@ -33,13 +33,17 @@ class ProblemError(Exception):
 
     def response(self) -> web.Response:
         """The problem+json answer."""
-        return problem_response(self.status, self.detail, headers=self.headers, **self.extensions)
+        return problem_response(
+            self.status, self.detail, headers=self.headers, **self.extensions
+        )
 
 
 problems_key = web.AppKey("problems", dict[type[Exception], ToProblem])
 
 
-def register_problems(app: web.Application, problems: Mapping[type[Exception], ToProblem]) -> None:
+def register_problems(
+    app: web.Application, problems: Mapping[type[Exception], ToProblem]
+) -> None:
     """Answer these errors of the domain, raised by any handler, as these problems.
 
     Components register their own errors, so that no status code is chosen below the edge.
@@ -78,7 +82,10 @@ def problem_response(
         body["instance"] = instance
     body.update(extensions)
     response = web.Response(
-        body=orjson.dumps(body), status=status, content_type=PROBLEM_JSON, headers=headers
+        body=orjson.dumps(body),
+        status=status,
+        content_type=PROBLEM_JSON,
+        headers=headers,
     )
     response.charset = None
     return response
@@ -107,7 +114,9 @@ async def read_json(request: web.Request, model: type[M]) -> M:
         errors = field_errors(exc)
         if any(item["type"] == "json_invalid" for item in errors):
             raise ProblemError(400, "The request body is not valid JSON.") from None
-        raise ProblemError(422, "The request body is not valid.", errors=errors) from None
+        raise ProblemError(
+            422, "The request body is not valid.", errors=errors
+        ) from None
 
 
 def read_query(request: web.Request, model: type[M]) -> M:

@@ -37,7 +37,11 @@ end
 return {count, ttl}
 """
 # What every counted answer says: the limit, what is left of it, seconds until the window ends.
-RATE_LIMIT_HEADERS: Final = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+RATE_LIMIT_HEADERS: Final = (
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+)
 # Endpoints of these tags are not limited: probes, scrapes, documentation.
 _EXEMPT_TAGS: Final = frozenset({"health", "monitoring", "docs"})
 
@@ -56,7 +60,9 @@ class RateLimiter:
     def client(self, request: web.Request) -> str:
         """The client's address: the peer's, or the one the trusted proxies say they served."""
         if self._proxies:
-            forwarded = ",".join(request.headers.getall("X-Forwarded-For", ())).split(",")
+            forwarded = ",".join(request.headers.getall("X-Forwarded-For", ())).split(
+                ","
+            )
             if len(forwarded) >= self._proxies:
                 try:
                     return str(ipaddress.ip_address(forwarded[-self._proxies].strip()))
@@ -66,7 +72,9 @@ class RateLimiter:
 
     async def hit(self, client: str) -> tuple[int, float]:
         """Count one request; return the count in this window and the seconds left in it."""
-        count, ttl = await self._count(keys=[self._prefix + client], args=[self._window_ms])
+        count, ttl = await self._count(
+            keys=[self._prefix + client], args=[self._window_ms]
+        )
         return int(count), int(ttl) / 1000
 
 
@@ -77,18 +85,24 @@ async def rate_limit_context(app: web.Application) -> AsyncIterator[None]:
     """Store the limiter; its script is loaded into Redis on first use."""
     limiter = app[rate_limiter_key] = RateLimiter(app[redis_key], app[settings_key])
     limiter.exempt.update(
-        endpoint.handler for endpoint in app[endpoints_key] if endpoint.tag in _EXEMPT_TAGS
+        endpoint.handler
+        for endpoint in app[endpoints_key]
+        if endpoint.tag in _EXEMPT_TAGS
     )
     yield
 
 
 def _headers(limit: int, count: int, reset: float) -> dict[str, str]:
     values = (limit, max(limit - count, 0), max(math.ceil(reset), 1))
-    return {name: str(value) for name, value in zip(RATE_LIMIT_HEADERS, values, strict=True)}
+    return {
+        name: str(value) for name, value in zip(RATE_LIMIT_HEADERS, values, strict=True)
+    }
 
 
 @web.middleware
-async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def rate_limit_middleware(
+    request: web.Request, handler: Handler
+) -> web.StreamResponse:
     """429 when the client is over its limit; every counted answer says how much is left."""
     limiter = request.app[rate_limiter_key]
     if request.match_info.handler in limiter.exempt:

@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 Name = Annotated[
     str,
     StringConstraints(
-        min_length=1, max_length=100, pattern=r"^[^\x00]*[^\s\x00\x1c-\x1f\x85\ufeff][^\x00]*$"
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\x00]*[^\s\x00\x1c-\x1f\x85\ufeff][^\x00]*$",
     ),
 ]
 Description = Annotated[str, StringConstraints(max_length=1000, pattern=r"^[^\x00]*$")]

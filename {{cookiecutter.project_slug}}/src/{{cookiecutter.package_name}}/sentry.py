@@ -13,6 +13,6 @@ from .settings import settings_key
 def setup_sentry(app: web.Application) -> None:
     """Report errors to Sentry when SENTRY_DSN is set; else add nothing."""
     if app[settings_key].sentry_dsn.get_secret_value():
-        from .sentry_client import sentry_context  # noqa: PLC0415 - loaded only when reporting
+        from .sentry_client import sentry_context
 
         app.cleanup_ctx.append(sentry_context)

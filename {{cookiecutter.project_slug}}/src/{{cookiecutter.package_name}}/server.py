@@ -53,10 +53,14 @@ def serve(settings: Settings) -> None:
 
 def serve_workers(settings: Settings) -> None:
     """Run WORKERS processes on one port, replacing any that dies, until SIGTERM or SIGINT."""
-    supervisor = Supervisor(partial(serve, settings), settings.workers, settings.shutdown_timeout)
+    supervisor = Supervisor(
+        partial(serve, settings), settings.workers, settings.shutdown_timeout
+    )
 {%- if cookiecutter.use_metrics %}
     # Metrics of every worker are summed through files in a folder of this run.
-    metrics_dir = tempfile.mkdtemp(prefix="{{ cookiecutter.package_name }}-metrics-")
+    metrics_dir = tempfile.mkdtemp(
+        prefix="{{ cookiecutter.package_name }}-metrics-",
+    )
     os.environ[MULTIPROCESS_DIR] = metrics_dir
     supervisor.on_exit = forget_process
     try:

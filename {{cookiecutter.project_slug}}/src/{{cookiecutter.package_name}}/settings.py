@@ -40,11 +40,16 @@ class Settings(BaseSettings):
         POOL_SIZE, ge=1, le=100, description="Connections to PostgreSQL, used in turns."
     )
     db_statement_timeout: float = Field(
-        10.0, gt=0, description="Seconds PostgreSQL lets one statement run before cancelling it."
+        10.0,
+        gt=0,
+        description="Seconds PostgreSQL lets one statement run before cancelling it.",
     )
 {%- elif cookiecutter.database == "sqlite" %}
     db_pool_size: int = Field(
-        POOL_SIZE, ge=1, le=64, description="Connections reading SQLite at once, one thread each."
+        POOL_SIZE,
+        ge=1,
+        le=64,
+        description="Connections reading SQLite at once, one thread each.",
     )
 {%- endif %}
 {%- if cookiecutter.database != "none" %}
@@ -55,16 +60,26 @@ class Settings(BaseSettings):
     )
 {%- endif %}
 {%- if cookiecutter.__redis %}
-    redis_url: SecretStr = Field(SecretStr("redis://127.0.0.1:6379/0"), description="Redis URL.")
-    redis_timeout: float = Field(2.0, gt=0, description="Seconds a Redis call may take.")
+    redis_url: SecretStr = Field(
+        SecretStr("redis://127.0.0.1:6379/0"), description="Redis URL."
+    )
+    redis_timeout: float = Field(
+        2.0, gt=0, description="Seconds a Redis call may take."
+    )
     cache_ttl: int = Field(60, ge=1, description="Seconds an item stays in the cache.")
-    cache_prefix: str = Field(_CACHE_PREFIX, description="Prefix of this service's Redis keys.")
+    cache_prefix: str = Field(
+        _CACHE_PREFIX, description="Prefix of this service's Redis keys."
+    )
 {%- endif %}
 {%- if cookiecutter.__redis %}
     rate_limit: int = Field(
-        0, ge=0, description="Requests a client may make per window; 0 turns the limit off."
+        0,
+        ge=0,
+        description="Requests a client may make per window; 0 turns the limit off.",
     )
-    rate_limit_window: int = Field(60, ge=1, description="Seconds of a rate-limit window.")
+    rate_limit_window: int = Field(
+        60, ge=1, description="Seconds of a rate-limit window."
+    )
     trusted_proxies: int = Field(
         0,
         ge=0,
@@ -90,25 +105,36 @@ class Settings(BaseSettings):
 {%- endif %}
 {%- if cookiecutter.use_websocket %}
     feed_queue_size: int = Field(
-        100, ge=1, le=100_000, description="Events a feed socket may lag behind before it closes."
+        100,
+        ge=1,
+        le=100_000,
+        description="Events a feed socket may lag behind before it closes.",
     )
     feed_heartbeat: float = Field(
-        30.0, gt=0, description="Seconds between pings on a feed socket; no pong in half closes it."
+        30.0,
+        gt=0,
+        description="Seconds between pings on a feed socket; no pong in half closes it.",
     )
 {%- endif %}
 {%- if cookiecutter.task_queue == "arq" %}
-    job_timeout: float = Field(300.0, gt=0, description="Seconds a job may run before it fails.")
-    max_jobs: int = Field(10, ge=1, le=1000, description="Jobs one worker runs at the same time.")
+    job_timeout: float = Field(
+        300.0, gt=0, description="Seconds a job may run before it fails."
+    )
+    max_jobs: int = Field(
+        10, ge=1, le=1000, description="Jobs one worker runs at the same time."
+    )
     job_result_ttl: int = Field(
         3600, ge=0, description="Seconds a job's result is kept in Redis; 0 keeps none."
     )
 {%- endif %}
 {%- if cookiecutter.use_tracing %}
     otel_exporter_otlp_endpoint: str = Field(
-        "", description="OTLP/HTTP collector URL, traces go to <url>/v1/traces; empty: no tracing."
+        "",
+        description="OTLP/HTTP collector URL, traces go to <url>/v1/traces; empty: no tracing.",
     )
     otel_exporter_otlp_traces_endpoint: str = Field(
-        "", description="OTLP/HTTP URL of traces; overrides OTEL_EXPORTER_OTLP_ENDPOINT."
+        "",
+        description="OTLP/HTTP URL of traces; overrides OTEL_EXPORTER_OTLP_ENDPOINT.",
     )
     otel_service_name: str = Field(
         "{{ cookiecutter.project_slug }}",
@@ -121,7 +147,8 @@ class Settings(BaseSettings):
 {%- endif %}
 {%- if cookiecutter.use_sentry %}
     sentry_dsn: SecretStr = Field(
-        SecretStr(""), description="Sentry DSN; errors are reported only when it is set."
+        SecretStr(""),
+        description="Sentry DSN; errors are reported only when it is set.",
     )
     sentry_environment: str = Field(
         "production", min_length=1, description="Environment named on Sentry events."
@@ -134,20 +161,29 @@ class Settings(BaseSettings):
         "INFO", description="Lowest level written to the log."
     )
     log_format: Literal["auto", "json", "console"] = Field(
-        "auto", description="Log line format; auto: console lines on a terminal, else JSON."
+        "auto",
+        description="Log line format; auto: console lines on a terminal, else JSON.",
     )
-    access_log: bool = Field(default=True, description="Write one log line per request.")
+    access_log: bool = Field(
+        default=True, description="Write one log line per request."
+    )
     request_timeout: float = Field(
         30.0, gt=0, description="Seconds a request may take before a 504 answer."
     )
     header_timeout: float = Field(
-        10.0, gt=0, description="Seconds a client may take to send a request's head, once begun."
+        10.0,
+        gt=0,
+        description="Seconds a client may take to send a request's head, once begun.",
     )
     body_timeout: float = Field(
-        20.0, gt=0, description="Seconds a client may take to send a request's body; else 408."
+        20.0,
+        gt=0,
+        description="Seconds a client may take to send a request's body; else 408.",
     )
     keepalive_timeout: float = Field(
-        75.0, gt=0, description="Seconds an idle connection stays open for the next request."
+        75.0,
+        gt=0,
+        description="Seconds an idle connection stays open for the next request.",
     )
     shutdown_timeout: float = Field(
         20.0, gt=0, description="Seconds in-flight requests get to finish on SIGTERM."
@@ -172,12 +208,16 @@ class Settings(BaseSettings):
     @classmethod
     def _long_secret(cls, value: SecretStr) -> SecretStr:
         if 0 < len(value.get_secret_value()) < 32:
-            raise ValueError("must be at least 32 characters (make one: openssl rand -hex 32)")
+            raise ValueError(
+                "must be at least 32 characters (make one: openssl rand -hex 32)"
+            )
         return value
 {%- endif %}
 {%- if cookiecutter.use_tracing %}
 
-    @field_validator("otel_exporter_otlp_endpoint", "otel_exporter_otlp_traces_endpoint")
+    @field_validator(
+        "otel_exporter_otlp_endpoint", "otel_exporter_otlp_traces_endpoint"
+    )
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):

@@ -102,7 +102,9 @@ class Supervisor:
         self._signal = number
 
     def _start(self, slot: int) -> None:
-        process = self._context.Process(target=_worker, args=(self._target,), name=f"worker-{slot}")
+        process = self._context.Process(
+            target=_worker, args=(self._target,), name=f"worker-{slot}"
+        )
         process.start()
         self._running[slot] = process
         log.info("worker-%d started (pid %s)", slot, process.pid)
@@ -168,7 +170,9 @@ class Supervisor:
         for slot, process in self._running.items():
             process.join(max(0.0, deadline - time.monotonic()))
             if process.exitcode is None:
-                log.error("worker-%d (pid %s) did not stop in time: killed", slot, process.pid)
+                log.error(
+                    "worker-%d (pid %s) did not stop in time: killed", slot, process.pid
+                )
                 process.kill()
                 process.join()
             # A worker still starting when SIGTERM came ends by it, with nothing in flight.

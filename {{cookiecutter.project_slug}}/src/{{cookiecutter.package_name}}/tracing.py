@@ -13,13 +13,16 @@ from .settings import Settings, settings_key
 
 def tracing_enabled(settings: Settings) -> bool:
     """True when spans have somewhere to go and the SDK is not disabled."""
-    endpoint = settings.otel_exporter_otlp_traces_endpoint or settings.otel_exporter_otlp_endpoint
+    endpoint = (
+        settings.otel_exporter_otlp_traces_endpoint
+        or settings.otel_exporter_otlp_endpoint
+    )
     return bool(endpoint) and not settings.otel_sdk_disabled
 
 
 def setup_tracing(app: web.Application) -> None:
     """Trace the app's requests when an OTLP endpoint is configured; else add nothing."""
     if tracing_enabled(app[settings_key]):
-        from .otel import install_tracing  # noqa: PLC0415 - loaded only when traces are exported
+        from .otel import install_tracing
 
         install_tracing(app)

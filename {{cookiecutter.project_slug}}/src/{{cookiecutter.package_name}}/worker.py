@@ -84,7 +84,9 @@ def create_worker(
     )
 
 
-async def work(settings: Settings, functions: Sequence[WorkerCoroutine | Function]) -> None:
+async def work(
+    settings: Settings, functions: Sequence[WorkerCoroutine | Function]
+) -> None:
     """Run a worker until a signal stops it, then close its connections."""
     worker = create_worker(settings, functions=functions)
     try:
@@ -113,19 +115,25 @@ def run_worker(
     try:
         _run(work(settings, functions))
     except (RedisError, OSError) as exc:
-        # One line that says why, rather than a traceback.
-        log.error("worker stopped: Redis is unreachable (%s)", type(exc).__name__)  # noqa: TRY400
-        return 1
-    return 0
+        failure = type(exc).__name__
+    else:
+        return 0
+    # One line that says why, rather than a traceback.
+    log.error("worker stopped: Redis is unreachable (%s)", failure)
+    return 1
 
 
 def check_worker(settings: Settings) -> int:
     """0 when a worker on this host refreshed its health key in time, else 1."""
     probe = async_check_health(
-        redis_settings(settings, retries=0), health_check_key(settings), queue_name(settings)
+        redis_settings(settings, retries=0),
+        health_check_key(settings),
+        queue_name(settings),
     )
     try:
         return _run(probe)
     except (RedisError, OSError) as exc:
-        log.warning("health check failed: Redis is unreachable (%s)", type(exc).__name__)
+        log.warning(
+            "health check failed: Redis is unreachable (%s)", type(exc).__name__
+        )
         return 1

@@ -16,12 +16,14 @@ from .guard import ActiveUsers, Auth, auth_key, guard_middleware
 from .passwords import Passwords
 from .tokens import Tokens
 from .users import UserStore
-from .views import ENDPOINTS, TOKEN_PATH
+from .views import ENDPOINTS, LOGIN_PATH
 
 __all__ = ["Auth", "auth_key", "setup_auth"]
 
 SCHEME = "OAuth2PasswordBearer"
-_MAKE_ONE = "`make run` writes a random one to .env, or set it to `openssl rand -hex 32`"
+_MAKE_ONE = (
+    "`make run` writes a random one to .env, or set it to `openssl rand -hex 32`"
+)
 
 
 async def auth_context(app: web.Application) -> AsyncIterator[None]:
@@ -30,7 +32,9 @@ async def auth_context(app: web.Application) -> AsyncIterator[None]:
     secret = settings.jwt_secret.get_secret_value()
     if not secret:
         # An exit, not an error to trace back: the one line says what to do.
-        raise SystemExit(f"error: setting JWT_SECRET: required to sign access tokens; {_MAKE_ONE}")
+        raise SystemExit(
+            f"error: setting JWT_SECRET: required to sign access tokens; {_MAKE_ONE}"
+        )
     users = UserStore(app[database_key])
     auth = Auth(
         users=users,
@@ -53,5 +57,8 @@ def setup_auth(app: web.Application) -> None:
     add_endpoints(app, ENDPOINTS)
     app[security_scheme_key] = (
         SCHEME,
-        {"type": "oauth2", "flows": {"password": {"tokenUrl": TOKEN_PATH, "scopes": {}}}},
+        {
+            "type": "oauth2",
+            "flows": {"password": {"tokenUrl": LOGIN_PATH, "scopes": {}}},
+        },
     )

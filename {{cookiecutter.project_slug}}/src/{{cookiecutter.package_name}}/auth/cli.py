@@ -63,7 +63,10 @@ def create_user(settings: Settings, email: str) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except DatabaseError as exc:
-        print(f"error: the database refused the user ({exc}); is it migrated?", file=sys.stderr)
+        print(
+            f"error: the database refused the user ({exc}); is it migrated?",
+            file=sys.stderr,
+        )
         return 1
     print(f"created user {user_id} <{email}>")
     return 0

@@ -77,7 +77,9 @@ async def caller(request: web.Request) -> int:
     header = request.headers.get(hdrs.AUTHORIZATION, "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer":
-        raise refusal("This operation needs an access token: Authorization: Bearer <token>.")
+        raise refusal(
+            "This operation needs an access token: Authorization: Bearer <token>."
+        )
     auth = request.app[auth_key]
     try:
         user_id = auth.tokens.verify(token.strip())
@@ -89,7 +91,9 @@ async def caller(request: web.Request) -> int:
 
 
 @web.middleware
-async def guard_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def guard_middleware(
+    request: web.Request, handler: Handler
+) -> web.StreamResponse:
     """Let a request reach an authenticated endpoint only with a valid token."""
     if request.match_info.handler in request.app[auth_key].guarded:
         request[user_id_key] = await caller(request)

@@ -16,7 +16,10 @@ async def authenticate(
     if user is None:
         await passwords.verify(None, password)
         return None
-    if not await passwords.verify(user["password_hash"], password) or not user["active"]:
+    if (
+        not await passwords.verify(user["password_hash"], password)
+        or not user["active"]
+    ):
         return None
     if passwords.needs_rehash(user["password_hash"]):
         new_hash = await passwords.hash(password)

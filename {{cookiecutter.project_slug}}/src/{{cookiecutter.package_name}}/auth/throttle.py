@@ -54,7 +54,11 @@ class LoginThrottle:
             log.warning("login rate limit skipped: %s", type(exc).__name__)
             return
         counts, waits = results[0::3], results[2::3]
-        over = [int(wait) for count, wait in zip(counts, waits, strict=True) if count > self._limit]
+        over = [
+            int(wait)
+            for count, wait in zip(counts, waits, strict=True)
+            if count > self._limit
+        ]
         if over:
             wait = str(max(*over, 1))
             raise ProblemError(

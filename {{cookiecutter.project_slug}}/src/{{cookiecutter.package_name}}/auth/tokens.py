@@ -33,7 +33,12 @@ class Tokens:
     def issue(self, user_id: int) -> str:
         """A token naming `user_id`, valid for `ttl` seconds from now."""
         now = int(time.time())
-        claims = {"sub": str(user_id), "iat": now, "exp": now + self.ttl, "jti": uuid.uuid4().hex}
+        claims = {
+            "sub": str(user_id),
+            "iat": now,
+            "exp": now + self.ttl,
+            "jti": uuid.uuid4().hex,
+        }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> int:
@@ -46,7 +51,10 @@ class Tokens:
             raise InvalidTokenError("The access token has expired.")
         try:
             claims = jwt.decode(
-                token, self._secret, algorithms=[ALGORITHM], options={"require": _REQUIRED}
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                options={"require": _REQUIRED},
             )
             user_id = int(claims["sub"])
         except jwt.ExpiredSignatureError:

@@ -36,7 +36,9 @@ _BY_ID = select(users).where(users.c.id == bindparam("user_id"))
 _ACTIVE = select(users.c.active).where(users.c.id == bindparam("user_id"))
 _CREATE = insert(users).returning(*users.c)
 _SET_HASH = (
-    update(users).where(users.c.id == bindparam("user_id")).values(password_hash=bindparam("new"))
+    update(users)
+    .where(users.c.id == bindparam("user_id"))
+    .values(password_hash=bindparam("new"))
 )
 
 
@@ -62,11 +64,15 @@ class UserStore:
         return cast(User | None, row)
 
     async def by_id(self, user_id: int) -> User | None:
-        return cast(User | None, await self._database.fetch_one(_BY_ID, {"user_id": user_id}))
+        return cast(
+            User | None, await self._database.fetch_one(_BY_ID, {"user_id": user_id})
+        )
 
     async def is_active(self, user_id: int) -> bool:
         """Whether the user exists and is active: one read of one column."""
         return bool(await self._database.fetch_value(_ACTIVE, {"user_id": user_id}))
 
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
-        await self._database.execute(_SET_HASH, {"user_id": user_id, "new": password_hash})
+        await self._database.execute(
+            _SET_HASH, {"user_id": user_id, "new": password_hash}
+        )

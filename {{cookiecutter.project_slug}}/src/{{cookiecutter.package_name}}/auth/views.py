@@ -14,7 +14,7 @@ from .guard import auth_key
 from .login import authenticate
 from .passwords import MAX_LENGTH
 
-TOKEN_PATH: Final = "/api/v1/auth/token"  # noqa: S105 - a path, not a password
+LOGIN_PATH: Final = "/api/v1/auth/token"
 ME_PATH: Final = "/api/v1/users/me"
 FORM: Final = "application/x-www-form-urlencoded"
 MAX_EMAIL: Final = 320
@@ -27,7 +27,10 @@ class TokenRequest(BaseModel):
 
     grant_type: Literal["password"]
     username: str = Field(
-        min_length=1, max_length=MAX_EMAIL, pattern=r"^[^\x00]*$", description="The user's e-mail."
+        min_length=1,
+        max_length=MAX_EMAIL,
+        pattern=r"^[^\x00]*$",
+        description="The user's e-mail.",
     )
     password: str = Field(
         min_length=1,
@@ -65,7 +68,9 @@ def _field(form: Any, name: str, longest: int) -> str:
         raise oauth_error("invalid_request", f"Give {name} once, not empty.")
     value: str = values[0]
     if len(value) > longest:
-        raise oauth_error("invalid_request", f"{name} is longer than {longest} characters.")
+        raise oauth_error(
+            "invalid_request", f"{name} is longer than {longest} characters."
+        )
     if "\x00" in value:  # no database stores it in text
         raise oauth_error("invalid_request", f"{name} contains a NUL character.")
     return value
@@ -78,7 +83,9 @@ async def issue_token(request: web.Request) -> web.Response:
     form = await request.post()
     grant_type = _field(form, "grant_type", 100)
     if grant_type != "password":
-        raise oauth_error("unsupported_grant_type", "Only the password grant is supported.")
+        raise oauth_error(
+            "unsupported_grant_type", "Only the password grant is supported."
+        )
     username = _field(form, "username", MAX_EMAIL)
     password = _field(form, "password", MAX_LENGTH)
     auth = request.app[auth_key]
@@ -108,7 +115,7 @@ async def me(request: web.Request) -> web.Response:
 
 
 ENDPOINTS = (
-    Endpoint(method="POST", path=TOKEN_PATH, handler=issue_token, tag="auth",
+    Endpoint(method="POST", path=LOGIN_PATH, handler=issue_token, tag="auth",
              summary="Get an access token (OAuth2 password grant)", body=TokenRequest,
              body_media_type=FORM, response=Token, errors=(400, 413)),
     Endpoint(method="GET", path=ME_PATH, handler=me, tag="auth", summary="The signed-in user",

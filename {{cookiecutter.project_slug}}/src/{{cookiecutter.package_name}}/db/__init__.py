@@ -57,7 +57,9 @@ def connect(settings: Settings) -> Database:
 def _unavailable(error: UnavailableError) -> ProblemError:
     log.warning("database unavailable: %s", error)
     return ProblemError(
-        503, "The database is unavailable; try again shortly.", headers={"Retry-After": "5"}
+        503,
+        "The database is unavailable; try again shortly.",
+        headers={"Retry-After": "5"},
     )
 
 

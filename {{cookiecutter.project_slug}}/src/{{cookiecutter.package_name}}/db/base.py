@@ -39,17 +39,23 @@ class Queries(ABC):
     statements: Statements
     watcher: Watcher | None = None
 
-    async def fetch_all(self, statement: Executable, params: Params | None = None) -> list[Row]:
+    async def fetch_all(
+        self, statement: Executable, params: Params | None = None
+    ) -> list[Row]:
         """Every row of the statement's result."""
         rows, _ = await self._traced(statement, params)
         return rows
 
-    async def fetch_one(self, statement: Executable, params: Params | None = None) -> Row | None:
+    async def fetch_one(
+        self, statement: Executable, params: Params | None = None
+    ) -> Row | None:
         """The first row, or None when there is none."""
         rows, _ = await self._traced(statement, params)
         return rows[0] if rows else None
 
-    async def fetch_value(self, statement: Executable, params: Params | None = None) -> Any:
+    async def fetch_value(
+        self, statement: Executable, params: Params | None = None
+    ) -> Any:
         """The first column of the first row, or None when there is no row."""
         rows, _ = await self._traced(statement, params)
         return next(iter(rows[0].values())) if rows else None
@@ -59,7 +65,9 @@ class Queries(ABC):
         _, count = await self._traced(statement, params)
         return count
 
-    async def _traced(self, statement: Executable, params: Params | None) -> tuple[list[Row], int]:
+    async def _traced(
+        self, statement: Executable, params: Params | None
+    ) -> tuple[list[Row], int]:
         plan, sql, arguments = self.statements.prepare(statement, params)
         if self.watcher is None:
             return await self._run(plan, sql, arguments)
@@ -67,7 +75,9 @@ class Queries(ABC):
             return await self._run(plan, sql, arguments)
 
     @abstractmethod
-    async def _run(self, plan: Plan, sql: str, arguments: list[Any]) -> tuple[list[Row], int]:
+    async def _run(
+        self, plan: Plan, sql: str, arguments: list[Any]
+    ) -> tuple[list[Row], int]:
         """Run one statement: its rows, and the count of rows it changed."""
 
 

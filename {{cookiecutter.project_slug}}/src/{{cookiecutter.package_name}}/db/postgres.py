@@ -80,7 +80,9 @@ async def _call(
 class PostgresDatabase(Database):
     """Up to DB_POOL_SIZE asyncpg connections, taken in turns."""
 
-    def __init__(self, url: str, size: int, timeout: float, statement_timeout: float) -> None:
+    def __init__(
+        self, url: str, size: int, timeout: float, statement_timeout: float
+    ) -> None:
         self.statements = Statements(PGDialect_asyncpg())  # type: ignore[no-untyped-call]
         # asyncpg reads libpq's URLs: the same as SQLAlchemy's without "+asyncpg".
         dsn = make_url(url).set(drivername="postgresql")
@@ -115,7 +117,9 @@ class PostgresDatabase(Database):
         async with asyncio.timeout(within), self._connection() as connection:
             await connection.fetchval("SELECT 1")
 
-    async def _run(self, plan: Plan, sql: str, arguments: list[Any]) -> tuple[list[Row], int]:
+    async def _run(
+        self, plan: Plan, sql: str, arguments: list[Any]
+    ) -> tuple[list[Row], int]:
         async with self._connection() as connection:
             try:
                 return await _call(connection, plan, sql, arguments)
@@ -133,14 +137,18 @@ class PostgresDatabase(Database):
             yield _Transaction(self, connection)
 
     @asynccontextmanager
-    async def _connection(self, *, fresh: bool = False) -> AsyncIterator[asyncpg.Connection]:
+    async def _connection(
+        self, *, fresh: bool = False
+    ) -> AsyncIterator[asyncpg.Connection]:
         """A connection (a new one if `fresh`) in this request's turn; failures as unavailable."""
         if self._turns.locked():
             try:
                 async with asyncio.timeout(self._timeout):
                     await self._turns.acquire()
             except TimeoutError:
-                raise UnavailableError(f"waited {self._timeout:g} s for a connection") from None
+                raise UnavailableError(
+                    f"waited {self._timeout:g} s for a connection"
+                ) from None
         else:
             await self._turns.acquire()
         recovering = False
@@ -154,7 +162,9 @@ class PostgresDatabase(Database):
                 # The turn goes with the connection to the task that waits for it to be free.
                 recovering = self._usable(connection)
                 if recovering:
-                    task = asyncio.get_running_loop().create_task(self._recover(connection))
+                    task = asyncio.get_running_loop().create_task(
+                        self._recover(connection)
+                    )
                     self._recovering.add(task)
                     task.add_done_callback(self._recovering.discard)
                 raise
@@ -171,7 +181,9 @@ class PostgresDatabase(Database):
                 self._turns.release()
 
     def _usable(self, connection: asyncpg.Connection) -> bool:
-        return not (connection.is_closed() or connection.is_in_transaction() or self._closing)
+        return not (
+            connection.is_closed() or connection.is_in_transaction() or self._closing
+        )
 
     def _put_back(self, connection: asyncpg.Connection) -> None:
         if self._usable(connection):
@@ -202,7 +214,11 @@ class PostgresDatabase(Database):
             # SQLAlchemy's JSON type writes JSON text and leaves the reading to the driver.
             for kind in ("json", "jsonb"):
                 await connection.set_type_codec(
-                    kind, encoder=str, decoder=json.loads, schema="pg_catalog", format="text"
+                    kind,
+                    encoder=str,
+                    decoder=json.loads,
+                    schema="pg_catalog",
+                    format="text",
                 )
         except _UNAVAILABLE as error:
             raise UnavailableError(f"PostgreSQL: {error!r}") from error
@@ -217,5 +233,7 @@ class _Transaction(Queries):
         self.watcher = database.watcher
         self._connection = connection
 
-    async def _run(self, plan: Plan, sql: str, arguments: list[Any]) -> tuple[list[Row], int]:
+    async def _run(
+        self, plan: Plan, sql: str, arguments: list[Any]
+    ) -> tuple[list[Row], int]:
         return await _call(self._connection, plan, sql, arguments)

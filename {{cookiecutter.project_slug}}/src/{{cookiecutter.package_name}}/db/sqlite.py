@@ -52,7 +52,9 @@ def sqlite_path(database_url: str) -> str:
     """The file of a SQLite URL (`sqlite+aiosqlite:///var/db.sqlite3`: `var/db.sqlite3`)."""
     path = make_url(database_url).database
     if not path or path == ":memory:":
-        raise ValueError("DATABASE_URL must name a SQLite file: migrations run in another process")
+        raise ValueError(
+            "DATABASE_URL must name a SQLite file: migrations run in another process"
+        )
     return path
 
 
@@ -84,7 +86,9 @@ class _Driver:
         try:
             for pragma in pragmas:
                 connection.execute(f"PRAGMA {pragma}")
-        except sqlite3.Error:  # not a database, or no room: the next statement tries again
+        except (
+            sqlite3.Error
+        ):  # not a database, or no room: the next statement tries again
             connection.close()
             raise
         return connection
@@ -103,7 +107,9 @@ class _Driver:
         return error
 
 
-def _execute(plan: Plan, sql: str, arguments: list[Any], connection: sqlite3.Connection) -> Any:
+def _execute(
+    plan: Plan, sql: str, arguments: list[Any], connection: sqlite3.Connection
+) -> Any:
     """Run one statement to its end: its rows, converted, and the count of rows it changed."""
     cursor = connection.execute(sql, arguments)
     try:
@@ -166,7 +172,9 @@ class _Transaction(Queries):
         self._inbox = inbox
         self._writer = writer
 
-    async def _run(self, plan: Plan, sql: str, arguments: list[Any]) -> tuple[list[Row], int]:
+    async def _run(
+        self, plan: Plan, sql: str, arguments: list[Any]
+    ) -> tuple[list[Row], int]:
         result: tuple[list[Row], int] = await self._writer.run(
             partial(_execute, plan, sql, arguments), self._inbox
         )
@@ -187,9 +195,14 @@ class SQLiteDatabase(Database):
     async def open(self) -> None:
         # The writer first: it puts a new file in WAL mode before a reader opens it.
         path, timeout = self._path, self._timeout
-        writer, reader = _Driver(path, timeout, writer=True), _Driver(path, timeout, writer=False)
+        writer, reader = (
+            _Driver(path, timeout, writer=True),
+            _Driver(path, timeout, writer=False),
+        )
         self._writer = _Connections("sqlite-writer", 1, writer, timeout)
-        self._readers = _Connections("sqlite-reader", self._readers_count, reader, timeout)
+        self._readers = _Connections(
+            "sqlite-reader", self._readers_count, reader, timeout
+        )
 
     async def close(self) -> None:
         for connections in (self._readers, self._writer):
@@ -200,7 +213,9 @@ class SQLiteDatabase(Database):
         async with asyncio.timeout(within):
             await self._reader().run(_ping)
 
-    async def _run(self, plan: Plan, sql: str, arguments: list[Any]) -> tuple[list[Row], int]:
+    async def _run(
+        self, plan: Plan, sql: str, arguments: list[Any]
+    ) -> tuple[list[Row], int]:
         connections = self._reader() if plan.reads else self._writer_connections()
         result: tuple[list[Row], int] = await connections.run(
             partial(_execute, plan, sql, arguments)

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import BindParameter, ClauseElement, Column, Dialect, Executable, Float, Numeric
+from sqlalchemy import Column, Dialect, Executable
 from sqlalchemy.sql.cache_key import CacheKey
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter, ClauseElement
+from sqlalchemy.types import Float, Numeric
 from sqlalchemy.util import LRUCache
 
 Row: TypeAlias = dict[str, Any]
@@ -33,7 +35,9 @@ class _DefaultContext:
     def __init__(self, values: MutableMapping[str, Any]) -> None:
         self.current_parameters = values
 
-    def get_current_parameters(self, *_args: object, **_kwargs: object) -> MutableMapping[str, Any]:
+    def get_current_parameters(
+        self, *_args: object, **_kwargs: object
+    ) -> MutableMapping[str, Any]:
         return self.current_parameters
 
 
@@ -57,11 +61,19 @@ def _type_code(column_type: object) -> int | None:
 def _defaults(compiled: SQLCompiler) -> tuple[tuple[str, _Default], ...]:
     """The Python-side defaults to compute for each run: `default=` on INSERT, `onupdate=`."""
     found: list[tuple[str, _Default]] = []
-    prefetched = ((compiled.insert_prefetch, "default"), (compiled.update_prefetch, "onupdate"))
+    prefetched = (
+        (compiled.insert_prefetch, "default"),
+        (compiled.update_prefetch, "onupdate"),
+    )
     for columns, attribute in prefetched:
         for column in columns:
             default = getattr(column, attribute)
-            found.append((column.key, _constant(default.arg) if default.is_scalar else default.arg))
+            found.append(
+                (
+                    column.key,
+                    _constant(default.arg) if default.is_scalar else default.arg,
+                )
+            )
     return tuple(found)
 
 
@@ -100,7 +112,9 @@ class Plan:
                 ]
             except KeyError as missing:
                 raise ValueError(f"no value for the bind parameter {missing}") from None
-        assert self.compiled is not None, "a statement without parameters takes the simple way"
+        assert self.compiled is not None, (
+            "a statement without parameters takes the simple way"
+        )
         values = self.compiled.construct_params(params, extracted_parameters=extracted)
         for name, make in self.defaults:
             values[name] = make(_DefaultContext(values))
@@ -118,7 +132,9 @@ class Plan:
         found = [dict(zip(names, record, strict=True)) for record in records]
         if len(self.results) == len(names):
             pairs = zip(names, self.results, strict=True)
-            converted = [(name, process) for name, process in pairs if process is not None]
+            converted = [
+                (name, process) for name, process in pairs if process is not None
+            ]
             for row in found:
                 for name, process in converted:
                     row[name] = process(row[name])
@@ -130,12 +146,14 @@ class Statements:
 
     def __init__(self, dialect: Dialect, size: int = 500) -> None:
         self.dialect = dialect
-        self._by_statement: WeakKeyDictionary[ClauseElement, dict[tuple[str, ...], Plan]] = (
-            WeakKeyDictionary()
-        )
+        self._by_statement: WeakKeyDictionary[
+            ClauseElement, dict[tuple[str, ...], Plan]
+        ] = WeakKeyDictionary()
         self._by_key: LRUCache[Any, Plan] = LRUCache(size)
 
-    def prepare(self, statement: Executable, params: Params | None) -> tuple[Plan, str, list[Any]]:
+    def prepare(
+        self, statement: Executable, params: Params | None
+    ) -> tuple[Plan, str, list[Any]]:
         """The plan of `statement`, with the SQL and arguments for these parameter values."""
         assert isinstance(statement, ClauseElement)
         params = params or _NO_PARAMS
@@ -144,14 +162,18 @@ class Statements:
         plans = self._by_statement.get(statement)
         if plans is not None and (plan := plans.get(keys)) is not None:
             return plan, *plan.arguments(params)
-        cache_key = statement._generate_cache_key()  # what SQLAlchemy's own cache is keyed by
+        cache_key = (
+            statement._generate_cache_key()
+        )  # what SQLAlchemy's own cache is keyed by
         if cache_key is None:
             plan = self._compile(statement, statement, keys, None)
             return plan, *plan.arguments(params)
         shared = (cache_key.key, keys)
         plan = self._by_key.get(shared)
         if plan is None:
-            plan = self._by_key[shared] = self._compile(statement, statement, keys, cache_key)
+            plan = self._by_key[shared] = self._compile(
+                statement, statement, keys, cache_key
+            )
             self._by_statement.setdefault(statement, {})[keys] = plan
             return plan, *plan.arguments(params)
         return plan, *plan.arguments(params, cache_key.bindparams)
@@ -165,7 +187,9 @@ class Statements:
     ) -> Plan:
         dialect = self.dialect
         options: dict[str, Any] = {}
-        if cache_key is not None:  # so that other statements of this key can lend their values
+        if (
+            cache_key is not None
+        ):  # so that other statements of this key can lend their values
             options["cache_key"] = cache_key
         if statement.is_dml:  # INSERT and UPDATE set the columns their parameters name
             options["column_keys"] = list(keys)
@@ -198,7 +222,8 @@ class Statements:
         )
         columns: Iterable[Column[Any]] = getattr(statement, "exported_columns", ())
         processors = tuple(
-            (name, binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
+            (name, binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for name in names
         )
         return Plan(
             sql=compiled.string,
@@ -208,11 +233,15 @@ class Statements:
             ),
             compiled=compiled,
             binds=processors,
-            processors={name: process for name, process in processors if process is not None},
+            processors={
+                name: process for name, process in processors if process is not None
+            },
             constants=constants,
             defaults=_defaults(compiled),
             results=tuple(
-                column.type.dialect_impl(dialect).result_processor(dialect, _type_code(column.type))
+                column.type.dialect_impl(dialect).result_processor(
+                    dialect, _type_code(column.type)
+                )
                 for column in columns
             ),
             simple=simple,

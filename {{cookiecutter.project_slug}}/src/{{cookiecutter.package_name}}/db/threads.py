@@ -67,7 +67,9 @@ class Connections(Generic[C]):
     running.
     """
 
-    def __init__(self, name: str, count: int, driver: Driver[C], patience: float) -> None:
+    def __init__(
+        self, name: str, count: int, driver: Driver[C], patience: float
+    ) -> None:
         self.jobs: SimpleQueue[Job[C] | None] = SimpleQueue()
         self.driver = driver
         self._patience = patience
@@ -77,11 +79,16 @@ class Connections(Generic[C]):
             stopped = self._loop.create_future()
             self._stopped.append(stopped)
             thread = threading.Thread(
-                target=self._serve, args=(stopped,), name=f"{name}-{number}", daemon=True
+                target=self._serve,
+                args=(stopped,),
+                name=f"{name}-{number}",
+                daemon=True,
             )
             thread.start()
 
-    def run(self, work: Work[C], queue: SimpleQueue[Job[C]] | None = None) -> asyncio.Future[Any]:
+    def run(
+        self, work: Work[C], queue: SimpleQueue[Job[C]] | None = None
+    ) -> asyncio.Future[Any]:
         """Queue `work` (on `queue`: a job's own); the future has its result or error."""
         future = self._loop.create_future()
         (self.jobs if queue is None else queue).put(Job(future, work))
@@ -93,7 +100,9 @@ class Connections(Generic[C]):
             self.jobs.put(None)
         await asyncio.gather(*self._stopped)
 
-    def answer(self, future: asyncio.Future[Any] | None, result: Any, error: Any) -> None:
+    def answer(
+        self, future: asyncio.Future[Any] | None, result: Any, error: Any
+    ) -> None:
         """Pass a result or an error to a future of the loop, from any thread."""
         if future is None:
             return

@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 class CachedItemRepository(PassThrough):
     """ItemRepository that caches `get` in Redis and invalidates on writes."""
 
-    def __init__(self, inner: ItemRepository, redis: Redis, ttl: int, prefix: str) -> None:
+    def __init__(
+        self, inner: ItemRepository, redis: Redis, ttl: int, prefix: str
+    ) -> None:
         super().__init__(inner)
         self._redis = redis
         self._ttl = ttl
@@ -81,7 +83,9 @@ def _loads(cached: bytes | str) -> Item:
 
 def _cached(app: web.Application, inner: ItemRepository) -> ItemRepository:
     settings = app[settings_key]
-    return CachedItemRepository(inner, app[redis_key], settings.cache_ttl, settings.cache_prefix)
+    return CachedItemRepository(
+        inner, app[redis_key], settings.cache_ttl, settings.cache_prefix
+    )
 
 
 def setup_item_cache(app: web.Application) -> None:

@@ -36,7 +36,9 @@ class PublishingItemRepository(PassThrough):
         self._feed = feed
 
     async def _publish(self, event: Change, item_id: int, item: Item | None) -> None:
-        message = ItemEvent.model_validate({"event": event, "id": item_id, "item": item})
+        message = ItemEvent.model_validate(
+            {"event": event, "id": item_id, "item": item}
+        )
         await self._feed.broadcast(message.model_dump_json())
 
     async def create(self, values: dict[str, Any]) -> Item:

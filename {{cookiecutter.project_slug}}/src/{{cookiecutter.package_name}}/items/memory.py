@@ -48,7 +48,9 @@ class MemoryItemRepository:
 
     async def list(self, limit: int, offset: int) -> tuple[list[Item], int]:
         ordered = sorted(self._items)
-        return [self._items[key] for key in ordered[offset : offset + limit]], len(ordered)
+        return [self._items[key] for key in ordered[offset : offset + limit]], len(
+            ordered
+        )
 
     async def update(
         self, item_id: int, values: dict[str, Any], expected_version: int | None
@@ -74,7 +76,10 @@ class MemoryItemRepository:
         return item
 
     def _check_name(self, name: object, owner: int | None) -> None:
-        if any(item["name"] == name and item["id"] != owner for item in self._items.values()):
+        if any(
+            item["name"] == name and item["id"] != owner
+            for item in self._items.values()
+        ):
             raise NameTakenError(name)
 
 

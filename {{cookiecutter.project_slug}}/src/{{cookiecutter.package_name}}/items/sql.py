@@ -35,7 +35,9 @@ _PAGE = (
 _VERSION = select(items.c.version).where(_ID)
 # The columns given as parameters are the ones set; the version goes up by one.
 _CREATE = insert(items).returning(*items.c)
-_UPDATE = update(items).where(_ID).values(version=items.c.version + 1).returning(*items.c)
+_UPDATE = (
+    update(items).where(_ID).values(version=items.c.version + 1).returning(*items.c)
+)
 _UPDATE_AT_VERSION = _UPDATE.where(_AT_VERSION)
 _DELETE = delete(items).where(_ID).returning(items.c.id)
 _DELETE_AT_VERSION = _DELETE.where(_AT_VERSION)
@@ -93,7 +95,9 @@ class SqlItemRepository:
         if await self._database.fetch_one(statement, params) is None:
             await self._why_unchanged(item_id, expected_version)
 
-    async def _why_unchanged(self, item_id: int, expected_version: int | None) -> NoReturn:
+    async def _why_unchanged(
+        self, item_id: int, expected_version: int | None
+    ) -> NoReturn:
         """After a write matched no row: the item is gone, or at another version."""
         current = await self._database.fetch_value(_VERSION, {"item_id": item_id})
         if current is None:

@@ -8,7 +8,13 @@ from aiohttp import web
 from ..problems import ProblemError, ToProblem, read_json, read_query
 from ..routing import Endpoint
 from ..schemas import ItemIn, ItemOut, ItemPage, ItemPatch, Page
-from .repository import Item, ItemNotFoundError, NameTakenError, StaleVersionError, items_key
+from .repository import (
+    Item,
+    ItemNotFoundError,
+    NameTakenError,
+    StaleVersionError,
+    items_key,
+)
 
 PREFIX: Final = "/api/v1/items"
 # Ids are 32-bit integers, the widest id column every supported database has; a larger one
@@ -16,7 +22,9 @@ PREFIX: Final = "/api/v1/items"
 _MAX_ID: Final = 2**31 - 1
 
 
-def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+def _json(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     """`data` in JSON as ItemOut and ItemPage describe it (UTC times end in Z, as pydantic's).
 
     Items come from the service's own storage, already of the right types: orjson writes them
@@ -24,7 +32,9 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     5.4 µs an item).
     """
     body = orjson.dumps(data, option=orjson.OPT_UTC_Z)
-    return web.Response(body=body, status=status, content_type="application/json", headers=headers)
+    return web.Response(
+        body=body, status=status, content_type="application/json", headers=headers
+    )
 
 
 def _item_response(item: Item, status: int = 200, **headers: str) -> web.Response:
@@ -60,7 +70,9 @@ async def list_(request: web.Request) -> web.Response:
     """GET: one page of items."""
     page = read_query(request, Page)
     items, total = await request.app[items_key].list(page.limit, page.offset)
-    return _json({"items": items, "total": total, "limit": page.limit, "offset": page.offset})
+    return _json(
+        {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
+    )
 
 
 async def get(request: web.Request) -> web.Response:

@@ -34,7 +34,9 @@ def run_offline() -> None:
 
 def run_with(connection: Connection) -> None:
     """Run the migrations on one connection; batch mode lets SQLite alter tables."""
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, render_as_batch=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 
