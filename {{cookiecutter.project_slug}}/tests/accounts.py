@@ -32,12 +32,8 @@ async def add_test_user(database: Database) -> None:
 
 async def add_test_user_to(settings: Settings) -> None:
     """Add the tests' user to the database of `settings`, outside of an app."""
-    database = connect(settings)
-    await database.open()
-    try:
+    async with connect(settings) as database:
         await add_test_user(database)
-    finally:
-        await database.close()
 
 
 class SignedInClient(TestClient[web.Request, web.Application]):

@@ -151,25 +151,21 @@ async def test_dropped_connections_never_give_a_500(
 async def test_a_statement_longer_than_db_statement_timeout_is_cancelled(
     settings: Settings,
 ) -> None:
-    database = connect(settings.model_copy(update={"db_statement_timeout": 0.2}))
-    await database.open()
-    try:
+    async with connect(
+        settings.model_copy(update={"db_statement_timeout": 0.2})
+    ) as database:
         started = time.monotonic()
         with pytest.raises(UnavailableError, match="statement timeout"):
             await database.fetch_value(select(func.pg_sleep(5)))
         assert time.monotonic() - started < 2
         assert await database.fetch_value(select(func.count()).select_from(items)) == 0
-    finally:
-        await database.close()
 
 
 async def test_a_cancelled_read_keeps_its_connection_and_the_server_stops_it(
     settings: Settings,
 ) -> None:
     """A client hanging up mid-read cancels the statement, not the session (no new backend)."""
-    database = connect(settings.model_copy(update={"db_pool_size": 1}))
-    await database.open()
-    try:
+    async with connect(settings.model_copy(update={"db_pool_size": 1})) as database:
         backend = select(func.pg_backend_pid())
         before = await database.fetch_value(backend)
         read = asyncio.create_task(database.fetch_value(select(func.pg_sleep(5))))
@@ -181,5 +177,3 @@ async def test_a_cancelled_read_keeps_its_connection_and_the_server_stops_it(
         assert await database.fetch_value(backend) == before
         # The server stopped the sleep: the next statement did not wait for it to end.
         assert time.monotonic() - started < 2
-    finally:
-        await database.close()

@@ -44,12 +44,8 @@ def check_email(email: str) -> str:
 
 
 async def _insert(settings: Settings, email: str, password_hash: str) -> int:
-    database = connect(settings)
-    await database.open()
-    try:
+    async with connect(settings) as database:
         user = await UserStore(database).create(email, password_hash)
-    finally:
-        await database.close()
     return user["id"]
 
 

@@ -8,7 +8,7 @@ project was made with (db/__init__.py picks it).
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from typing import Any, TypeAlias
+from typing import Any, Self, TypeAlias
 
 from sqlalchemy import Executable
 
@@ -95,6 +95,14 @@ class Database(Queries):
     @abstractmethod
     async def close(self) -> None:
         """Let running statements finish, then close every connection."""
+
+    async def __aenter__(self) -> Self:
+        """`async with connect(settings) as database:` opens it, for a script or a test."""
+        await self.open()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
 
     @abstractmethod
     async def ping(self, within: float) -> None:
