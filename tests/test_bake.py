@@ -6,6 +6,7 @@ parametrizes `combination` with it.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import sys
@@ -140,6 +141,42 @@ def test_no_module_is_over_the_length_limit(baked: Baked) -> None:
     longer = {name: count for name, count in lengths.items() if count > MODULE_LINES}
     assert lengths
     assert not longer, f"modules over {MODULE_LINES} lines: {longer}"
+
+
+def _imported_modules(project: Path) -> set[str]:
+    """Every module named by an import in the project's Python files, as an absolute name."""
+    imported: set[str] = set()
+    for path in files(project):
+        if path.suffix != ".py":
+            continue
+        parts = list(path.relative_to(project).with_suffix("").parts)
+        if parts[0] == "src":
+            parts = parts[1:]
+        package = parts[:-1]  # a module's package, or an __init__'s own
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - node.level + 1] if node.level else []
+                module = ".".join([*base, *(node.module or "").split(".")]).strip(".")
+                imported.add(module)
+                imported.update(f"{module}.{alias.name}" for alias in node.names)
+    return imported
+
+
+def test_every_source_module_is_imported(baked: Baked) -> None:
+    """A module nothing imports is a component's leftover (the hook should have removed it)."""
+    source = baked.project / "src"
+    imported = _imported_modules(baked.project)
+    modules = {
+        ".".join(path.relative_to(source).with_suffix("").parts)
+        for path in files(source)
+        if path.suffix == ".py"
+        and path.stem not in {"__init__", "__main__"}
+        and "migrations" not in path.relative_to(source).parts
+    }
+    assert modules
+    assert not modules - imported, f"modules nothing imports: {sorted(modules - imported)}"
 
 
 def test_python_compiles(baked: Baked, tmp_path: Path) -> None:

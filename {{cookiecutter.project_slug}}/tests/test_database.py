@@ -109,10 +109,12 @@ async def test_a_request_that_waits_longer_than_db_timeout_is_a_503(
     quick = settings.model_copy(update={"db_timeout": 0.2, "db_pool_size": 1})
     app = create_app(quick)
     client = await aiohttp_client(app)
+    # The answer comes when DB_TIMEOUT is up, while the turn is still taken.
     async with app[database_key].transaction():
-        waiting = asyncio.create_task(client.post(ITEMS, json={"name": "waits"}))
-        await asyncio.sleep(0.5)
-    response = await waiting
+        started = time.monotonic()
+        response = await asyncio.wait_for(client.post(ITEMS, json={"name": "waits"}), 5)
+        waited = time.monotonic() - started
+    assert 0.2 <= waited < 1.0
     await assert_problem(response, 503)
     assert response.headers["Retry-After"] == "5"
     created = await client.post(ITEMS, json={"name": "waits"})

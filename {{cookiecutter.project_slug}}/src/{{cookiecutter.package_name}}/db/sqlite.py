@@ -7,8 +7,8 @@ as SQLite wants. SQLAlchemy's asyncio engine over aiosqlite made five hops per s
 item read at 0.07x the bare app's /livez that way, 0.49x this way. A transaction holds the
 writer thread while its block runs.
 
-DB_TIMEOUT bounds both waits a statement can meet: for its turn on a queue (measured when a
-thread takes it) and for a lock held by another process (SQLite's busy timeout).
+DB_TIMEOUT bounds both waits a statement can meet: for a free thread (threads.py) and for a
+lock held by another process (SQLite's busy timeout).
 """
 
 import asyncio
@@ -227,7 +227,7 @@ class SQLiteDatabase(Database):
         writer = self._writer_connections()
         inbox: _Inbox = SimpleQueue()
         began: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        writer.jobs.put(Job(began, partial(_hold, inbox, writer, began)))
+        writer.run(partial(_hold, inbox, writer, began), future=began)
         ended = False
         try:
             await began

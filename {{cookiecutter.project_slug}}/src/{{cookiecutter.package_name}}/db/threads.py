@@ -8,9 +8,9 @@ database that is down never stops the service from starting.
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass
 from queue import SimpleQueue
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -53,27 +53,38 @@ def _translated(driver: Driver[Any], error: Exception) -> Exception:
 
 @dataclass(slots=True)
 class Job(Generic[C]):
-    """Work for a connection's thread, the future it answers, and when it was queued."""
+    """Work for a connection's thread and the future it answers.
+
+    `deadline` is set when every thread was busy as the job came: it fails the job as
+    unavailable unless a thread has `taken` it by then (and the job is then `expired`).
+    """
 
     future: asyncio.Future[Any] | None
     work: Work[C]
-    queued: float = field(default_factory=time.monotonic)
+    deadline: asyncio.TimerHandle | None = None
+    taken: bool = False
+    expired: bool = False
 
 
 class Connections(Generic[C]):
     """Threads sharing one queue of jobs, each thread with a connection of its own.
 
-    A job that waited more than `patience` seconds for a thread fails as unavailable without
-    running.
+    A job that waits more than `patience` seconds for a thread fails as unavailable without
+    running, at that moment, whatever keeps the threads busy.
     """
 
     def __init__(
         self, name: str, count: int, driver: Driver[C], patience: float
     ) -> None:
-        self.jobs: SimpleQueue[Job[C] | None] = SimpleQueue()
         self.driver = driver
+        self._jobs: SimpleQueue[Job[C] | None] = SimpleQueue()
+        self._count = count
         self._patience = patience
         self._loop = asyncio.get_running_loop()
+        # Jobs of the queue not yet finished, counted on the loop: no deadline while a thread is
+        # free, which spares the common case a timer per statement.
+        self._unfinished = 0
+        self._claims = threading.Lock()  # a job is either taken by a thread or expired
         self._stopped: list[asyncio.Future[None]] = []
         for number in range(count):
             stopped = self._loop.create_future()
@@ -87,17 +98,31 @@ class Connections(Generic[C]):
             thread.start()
 
     def run(
-        self, work: Work[C], queue: SimpleQueue[Job[C]] | None = None
+        self,
+        work: Work[C],
+        queue: SimpleQueue[Job[C]] | None = None,
+        future: asyncio.Future[Any] | None = None,
     ) -> asyncio.Future[Any]:
-        """Queue `work` (on `queue`: a job's own); the future has its result or error."""
-        future = self._loop.create_future()
-        (self.jobs if queue is None else queue).put(Job(future, work))
+        """Queue `work` (on `queue`: a job's own); the future has its result or error.
+
+        The work may answer `future` itself before it returns (a transaction, once begun).
+        """
+        if future is None:
+            future = self._loop.create_future()
+        job = Job(future, work)
+        if queue is not None:
+            queue.put(job)
+            return future
+        self._unfinished += 1
+        if self._unfinished > self._count:
+            job.deadline = self._loop.call_later(self._patience, self._expire, job)
+        self._jobs.put(job)
         return future
 
     async def close(self) -> None:
         """Let the queued jobs finish, then close the connections."""
         for _ in self._stopped:
-            self.jobs.put(None)
+            self._jobs.put(None)
         await asyncio.gather(*self._stopped)
 
     def answer(
@@ -114,22 +139,48 @@ class Connections(Generic[C]):
         except RuntimeError:  # the loop has closed: nobody waits any more
             pass
 
+    def _expire(self, job: Job[C]) -> None:
+        with self._claims:
+            if job.taken:
+                return
+            job.expired = True
+        self._unfinished -= 1
+        waited = f"waited more than {self._patience:g} s for a connection"
+        if job.future is not None:
+            _reject(job.future, UnavailableError(waited))
+
+    def _finish(self, job: Job[C], result: Any, error: BaseException | None) -> None:
+        self._unfinished -= 1
+        if job.deadline is not None:
+            job.deadline.cancel()
+        if job.future is not None:
+            if error is None:
+                _resolve(job.future, result)
+            else:
+                _reject(job.future, error)
+
+    def _finished(self, job: Job[C], result: Any, error: BaseException | None) -> None:
+        """Tell the loop, from the thread, that `job` is done."""
+        with suppress(RuntimeError):  # the loop has closed: nobody waits any more
+            self._loop.call_soon_threadsafe(self._finish, job, result, error)
+
     def _serve(self, stopped: asyncio.Future[None]) -> None:
         connection: C | None = None
         try:
-            while (job := self.jobs.get()) is not None:
+            while (job := self._jobs.get()) is not None:
+                with self._claims:
+                    if job.expired:
+                        continue
+                    job.taken = True
                 if job.future is not None and job.future.cancelled():
-                    continue
-                if time.monotonic() - job.queued > self._patience:
-                    waited = f"waited more than {self._patience:g} s for a connection"
-                    self.answer(job.future, None, UnavailableError(waited))
+                    self._finished(job, None, None)
                     continue
                 try:
                     if connection is None:
                         connection = self.driver.connect()
-                    self.answer(job.future, job.work(connection), None)
+                    self._finished(job, job.work(connection), None)
                 except Exception as error:  # noqa: BLE001 - every error goes to the caller
-                    self.answer(job.future, None, _translated(self.driver, error))
+                    self._finished(job, None, _translated(self.driver, error))
         finally:
             if connection is not None:
                 self.driver.close(connection)
