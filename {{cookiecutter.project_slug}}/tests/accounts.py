@@ -3,15 +3,16 @@
 from contextlib import suppress
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
+from sqlalchemy import update
 
 from {{ cookiecutter.package_name }}.auth import auth_key
 from {{ cookiecutter.package_name }}.auth.tables import users
 from {{ cookiecutter.package_name }}.db import ConstraintError, Database, connect, database_key
 from {{ cookiecutter.package_name }}.settings import Settings, settings_key
 
-from .helpers import TEST_USER_ID, Client, auth_headers
+from .helpers import TEST_USER_ID, Client, assert_problem, auth_headers
 
 TOKEN = "/api/v1/auth/token"
 ME = "/api/v1/users/me"
@@ -73,3 +74,16 @@ async def log_in(
 def bearer(token: str) -> dict[str, str]:
     """The Authorization header that sends `token`."""
     return {"Authorization": f"Bearer {token}"}
+
+
+async def deactivate(client: Client, user_id: int) -> None:
+    """Turn the user's active flag off, in the app's database."""
+    deactivated = update(users).where(users.c.id == user_id).values(active=False)
+    await client.app[database_key].execute(deactivated)
+
+
+async def assert_invalid_token(response: ClientResponse) -> None:
+    """Check that `response` is the 401 of a bearer token the service refused."""
+    await assert_problem(response, 401)
+    expected = 'Bearer realm="api", error="invalid_token"'
+    assert response.headers["WWW-Authenticate"] == expected

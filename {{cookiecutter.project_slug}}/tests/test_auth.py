@@ -8,14 +8,24 @@ import jwt
 import pytest
 from argon2 import PasswordHasher
 from blockbuster import BlockingError
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from {{ cookiecutter.package_name }}.auth import auth_key
 from {{ cookiecutter.package_name }}.auth.tables import users
 from {{ cookiecutter.package_name }}.db import database_key
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .accounts import EMAIL, ME, PASSWORD, TOKEN, add_user, bearer, log_in
+from .accounts import (
+    EMAIL,
+    ME,
+    PASSWORD,
+    TOKEN,
+    add_user,
+    assert_invalid_token,
+    bearer,
+    deactivate,
+    log_in,
+)
 from .helpers import Client, assert_problem
 
 ITEMS = "/api/v1/items"
@@ -105,18 +115,11 @@ async def test_an_inactive_user_cannot_log_in_and_their_token_is_refused(
 ) -> None:
     user_id = await add_user(anonymous)
     token = (await (await log_in(anonymous)).json())["access_token"]
-    database = anonymous.app[database_key]
-    await database.execute(
-        update(users).where(users.c.id == user_id).values(active=False)
-    )
+    await deactivate(anonymous, user_id)
     body = await assert_problem(await log_in(anonymous), 400)
     assert body["error"] == "invalid_grant"
     refused = await anonymous.post(ITEMS, json={"name": "lamp"}, headers=bearer(token))
-    await assert_problem(refused, 401)
-    assert (
-        refused.headers["WWW-Authenticate"]
-        == 'Bearer realm="api", error="invalid_token"'
-    )
+    await assert_invalid_token(refused)
 
 
 @pytest.mark.parametrize(
